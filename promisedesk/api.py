@@ -1,0 +1,110 @@
+"""The HTTP API under /api/v1: authentication, error shape, and the routers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer
+
+from promisedesk.accounts.models import ApiToken, hash_token
+from promisedesk.errors import DomainError
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        found = ApiToken.objects.select_related("user").filter(digest=hash_token(token)).first()
+        if found is None or not found.user.is_active:
+            return None
+        request.user = found.user
+        return found.user
+
+
+api = NinjaAPI(
+    title="promisedesk",
+    version="1",
+    description="Service promises kept on business-hour clocks.",
+    auth=BearerToken(),
+    urls_namespace="api",
+)
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None) -> HttpResponse:
+    body = {"error": {"code": code, "message": message, "field": field}}
+    return HttpResponse(json.dumps(body, ensure_ascii=False), status=status, content_type="application/json")
+
+
+def _field_of(loc: list[Any] | tuple[Any, ...]) -> str | None:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "payload", "form")]
+    # pydantic puts the model name first for a body parameter
+    while parts and parts[0][:1].isupper():
+        parts.pop(0)
+    return ".".join(parts) or None
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    first = exc.errors[0] if exc.errors else {}
+    kind = str(first.get("type", "invalid"))
+    code = {
+        "extra_forbidden": "unknown_field",
+        "missing": "missing_field",
+        "string_too_long": "too_long",
+        "json_invalid": "invalid_json",
+    }.get(kind, "invalid")
+    field = _field_of(first.get("loc", ()))
+    message = str(first.get("msg", "invalid input"))
+    if field:
+        message = f"{field}: {message}"
+    return error_response(422, code, message, field)
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return error_response(exc.status, exc.code, exc.message, exc.field)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return error_response(401, "unauthorized", "a valid bearer token is required")
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error_response(404, "not_found", str(exc) or "not found")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "error")
+    return error_response(exc.status_code, code, str(exc))
+
+
+@api.get("/health", auth=None, tags=["health"])
+def health(request: HttpRequest) -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def now() -> Any:
+    return timezone.now()
+
+
+def _register_routers() -> None:
+    from promisedesk.breaches.api import router as breaches_router
+    from promisedesk.calendars.api import router as calendars_router
+    from promisedesk.cases.api import router as cases_router
+    from promisedesk.commitments.api import router as commitments_router
+    from promisedesk.promises.api import router as promises_router
+
+    api.add_router("/calendars", calendars_router)
+    api.add_router("/promises", promises_router)
+    api.add_router("/", cases_router)
+    api.add_router("/commitments", commitments_router)
+    api.add_router("/breaches", breaches_router)
+
+
+_register_routers()

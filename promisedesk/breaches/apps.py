@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class BreachesConfig(AppConfig):
+    name = "promisedesk.breaches"
+    label = "breaches"

@@ -1,0 +1,41 @@
+"""Business calendars: the working time on which promise clocks run."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import models
+
+from promisedesk.lib.businesstime import CalendarRules, parse_weekly_hours
+
+
+class BusinessCalendar(models.Model):
+    """Working windows per weekday in one time zone, with holidays and make-up workdays.
+
+    `revision` grows with every change so compiled copies held in memory by any
+    process can tell they are stale.
+    """
+
+    name = models.CharField(max_length=200, unique=True)
+    timezone = models.CharField(max_length=64)
+    weekly_hours = models.JSONField(default=dict)
+    holidays = models.JSONField(default=list)
+    extra_workdays = models.JSONField(default=list)
+    region = models.CharField(max_length=10, null=True, blank=True)
+    revision = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def rules(self) -> CalendarRules:
+        return CalendarRules(
+            timezone=self.timezone,
+            weekly=parse_weekly_hours(self.weekly_hours),
+            holidays=frozenset(date.fromisoformat(d) for d in self.holidays),
+            extra_workdays=frozenset(date.fromisoformat(d) for d in self.extra_workdays),
+        )

@@ -1,0 +1,149 @@
+"""Customers, services, service cases and their append-only timelines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("web form")
+    EMAIL = "email", _("email")
+    API = "api", _("API")
+    PHONE = "phone", _("phone")
+    WALK_IN = "walk_in", _("walk-in")
+    CHAT = "chat", _("chat")
+    SOCIAL = "social", _("social media")
+
+
+class Priority(models.TextChoices):
+    LOW = "low", _("low")
+    NORMAL = "normal", _("normal")
+    HIGH = "high", _("high")
+    URGENT = "urgent", _("urgent")
+
+
+class Stage(models.TextChoices):
+    NEED_IDENTIFICATION = "need_identification", _("need identification")
+    DESIGN = "design", _("design / plan")
+    DELIVERY = "delivery", _("delivery")
+    EXPERIENCE = "experience", _("experience")
+    FEEDBACK = "feedback", _("feedback")
+    CLOSED = "closed", _("closed")
+
+
+class Locale(models.TextChoices):
+    EN = "en", "English"
+    ZH_HANS = "zh-Hans", "简体中文"
+
+
+class Customer(models.Model):
+    """Someone the business serves; tier and preferences shape what is promised to them."""
+
+    external_ref = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True, default="")
+    phone = models.CharField(max_length=40, blank=True, default="")
+    tier = models.CharField(max_length=40, blank=True, default="standard")
+    locale = models.CharField(max_length=8, choices=Locale.choices, default=Locale.ZH_HANS)
+    preferences = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Service(models.Model):
+    """Something the business sells (an installation, a coach seat, a night's stay)."""
+
+    code = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, default="CNY")
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Case(models.Model):
+    """One service instance, judged against the promises in force when it opened."""
+
+    external_ref = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="cases")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="cases")
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.API)
+    priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.NORMAL)
+    price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, default="CNY")
+    opened_at = models.DateTimeField()
+    appointment_start = models.DateTimeField(null=True, blank=True)
+    appointment_end = models.DateTimeField(null=True, blank=True)
+    stage = models.CharField(max_length=24, choices=Stage.choices, default=Stage.NEED_IDENTIFICATION)
+    summary = models.CharField(max_length=500, blank=True, default="")
+    last_event_at = models.DateTimeField()
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(appointment_end__isnull=True) | Q(appointment_end__gt=models.F("appointment_start")),
+                name="case_appointment_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.service.name} – {self.customer.name}"
+
+
+class CaseEvent(models.Model):
+    """One entry of a case's timeline. Entries are appended, never changed or removed."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=64)
+    at = models.DateTimeField()
+    note = models.TextField(blank=True, default="")
+    data = models.JSONField(default=dict, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    system = models.BooleanField(default=False, help_text="recorded by promisedesk itself")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["case", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.type} at {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise ValueError("case events are append-only")
+        super().save(*args, **kwargs)
+
+
+BUILTIN_EVENT_TYPES = (
+    "case_opened",
+    "first_response",
+    "progress_update",
+    "assigned",
+    "appointment_scheduled",
+    "arrived",
+    "delivered",
+    "customer_waiting",
+    "customer_replied",
+    "resolved",
+    "closed",
+    "reopened",
+)

@@ -1,0 +1,123 @@
+"""Commitments in the database: attach them to cases, move their clocks on events,
+and record what the clocks did (warnings, breaches) exactly once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+
+from promisedesk.breaches.models import Breach, Source
+from promisedesk.calendars.compiled import clock_for
+from promisedesk.cases.models import Case, CaseEvent
+from promisedesk.lib.durations import parse_duration
+from promisedesk.promises.models import PromiseVersion
+
+from . import clock as clocks
+from .models import OPEN_STATES, Commitment, State
+
+SYSTEM_EVENT_TYPES = (
+    "promise_at_risk", "promise_breached", "clock_recomputed", "commitment_recorded",
+    "commitment_fulfilled", "commitment_cancelled",
+)
+
+
+def system_event(case_id: int, type: str, at: datetime, now: datetime, **data: object) -> CaseEvent:
+    return CaseEvent(case_id=case_id, type=type, at=at, data=data, system=True, recorded_at=now)
+
+
+def commitment_from_version(case: Case, version: PromiseVersion, now: datetime) -> Commitment:
+    """An unsaved commitment of case to version, with its clock scheduled but not started."""
+    standard = version.standard or {}
+    target = standard.get("target")
+    commitment = Commitment(
+        case=case,
+        promise_version=version,
+        promise_code=version.promise.code,
+        version_number=version.number,
+        rules={k: standard.get(k, []) for k in ("start_on", "stop_on", "pause_on", "resume_on")},
+        calendar=version.calendar,
+        target_us=int(parse_duration(target).total_seconds() * 1_000_000) if target else None,
+        warn_rule=standard.get("warn_at"),
+        liability=version.liability,
+        state=State.PENDING,
+        created_at=now,
+    )
+    starts = commitment.rules["start_on"]
+    if "appointment_start" in starts and case.appointment_start:
+        commitment.scheduled_start = case.appointment_start
+    elif "appointment_end" in starts and case.appointment_end:
+        commitment.scheduled_start = case.appointment_end
+    elif not commitment.target_us and not starts:
+        commitment.rules["start_on"] = ["case_opened"]  # a promise with no clock is in force from the start
+    clocks.schedule(commitment, clock_for(commitment.calendar))
+    return commitment
+
+
+def record_effects(commitment: Commitment, effects: Iterable[clocks.Effect], now: datetime) -> None:
+    """Write what a clock did. The unique constraints make a second write impossible."""
+    from .models import CommitmentAlert
+
+    for effect in effects:
+        label = {"promise_code": commitment.promise_code, "commitment": commitment.pk}
+        if effect.kind == "warned":
+            CommitmentAlert.objects.create(commitment=commitment, kind="at_risk", at=effect.at, recorded_at=now)
+            system_event(commitment.case_id, "promise_at_risk", effect.at, now, **label).save()
+        elif effect.kind == "breached":
+            Breach.objects.create(
+                case_id=commitment.case_id,
+                commitment=commitment,
+                promise_code=commitment.promise_code,
+                source=Source.CLOCK,
+                status=Breach.initial_status(commitment.liability),
+                detected_at=effect.at,
+                recorded_at=now,
+                description="the clock ran out",
+            )
+            system_event(commitment.case_id, "promise_breached", effect.at, now, **label).save()
+
+
+def react_to_event(case: Case, event: CaseEvent, now: datetime) -> list[Commitment]:
+    """Move every open clock of case for event; call inside the transaction that added it.
+
+    Rows are locked so a concurrent sweeper cannot breach a clock this is changing;
+    the sweeper's compare-and-set then finds the row already moved on.
+    """
+    changed = []
+    open_ones = Commitment.objects.select_for_update().filter(case=case, state__in=OPEN_STATES).select_related("calendar")
+    for commitment in open_ones:
+        before = (commitment.state, commitment.due_at, commitment.next_check_at, commitment.stopped_at)
+        effects = clocks.apply_event(commitment, event.type, event.at, clock_for(commitment.calendar))
+        if before != (commitment.state, commitment.due_at, commitment.next_check_at, commitment.stopped_at) or effects:
+            commitment.save(update_fields=clocks.CHANGED_FIELDS)
+            record_effects(commitment, effects, now)
+            changed.append(commitment)
+    # A breached clock can still be stopped late; remember when, for the record.
+    late = Commitment.objects.filter(case=case, state=State.BREACHED, stopped_at__isnull=True)
+    for commitment in late:
+        if event.type in (commitment.rules or {}).get("stop_on", []):
+            commitment.stopped_at = event.at
+            commitment.save(update_fields=["stopped_at"])
+    return changed
+
+
+def advance_one(commitment_id: int, now: datetime) -> bool:
+    """Sweep one commitment the slow, general way (scheduled starts); True if it moved."""
+    with transaction.atomic():
+        commitment = (
+            Commitment.objects.select_for_update().select_related("calendar").filter(pk=commitment_id).first()
+        )
+        if commitment is None or commitment.next_check_at is None or commitment.next_check_at > now:
+            return False
+        effects = clocks.advance(commitment, now, clock_for(commitment.calendar))
+        commitment.save(update_fields=clocks.CHANGED_FIELDS)
+        try:
+            with transaction.atomic():
+                record_effects(commitment, effects, now)
+        except IntegrityError:
+            return False
+        return True
+
+
+__all__ = ["SYSTEM_EVENT_TYPES", "advance_one", "commitment_from_version", "react_to_event", "record_effects"]

@@ -1,0 +1,30 @@
+"""Shared pieces of the API's schemas: strict input, pagination."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from ninja import Schema
+from pydantic import ConfigDict
+
+MAX_PAGE = 500
+
+
+class Input(Schema):
+    """Request bodies refuse fields they do not know, so a typo is an error, not a no-op."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def page(queryset: QuerySet, limit: int, offset: int, render: Any) -> dict[str, Any]:
+    """One page of a list endpoint: {"items": [...], "count": N}."""
+    from promisedesk.errors import DomainError
+
+    if limit < 0 or limit > MAX_PAGE:
+        raise DomainError("invalid", f"limit must be between 0 and {MAX_PAGE}", "limit")
+    if offset < 0:
+        raise DomainError("invalid", "offset cannot be negative", "offset")
+    count = queryset.count()
+    items = [render(obj) for obj in queryset[offset : offset + limit]]
+    return {"items": items, "count": count}
