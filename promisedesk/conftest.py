@@ -84,8 +84,15 @@ def anonymous_api(db: Any) -> Api:
 
 
 def make_calendar(api: Api, **overrides: Any) -> dict[str, Any]:
-    body = {"name": "Shanghai office", "timezone": "Asia/Shanghai", "weekly_hours": TWO_WINDOWS,
-            "holidays": [], "extra_workdays": [], "region": None, **overrides}
+    body = {
+        "name": "Shanghai office",
+        "timezone": "Asia/Shanghai",
+        "weekly_hours": TWO_WINDOWS,
+        "holidays": [],
+        "extra_workdays": [],
+        "region": None,
+        **overrides,
+    }
     response = api.post("/calendars", body)
     assert response.status_code == 201, response.content
     return response.json()
@@ -98,8 +105,14 @@ def make_service(api: Api, code: str = "install", price: str = "68.00") -> dict[
 
 
 def make_customer(api: Api, **overrides: Any) -> dict[str, Any]:
-    body = {"name": "Li Lei", "email": "li@example.com", "phone": "13800000000", "tier": "gold", "locale": "zh-Hans",
-            **overrides}
+    body = {
+        "name": "Li Lei",
+        "email": "li@example.com",
+        "phone": "13800000000",
+        "tier": "gold",
+        "locale": "zh-Hans",
+        **overrides,
+    }
     response = api.post("/customers", body)
     assert response.status_code == 201, response.content
     return response.json()
@@ -107,13 +120,21 @@ def make_customer(api: Api, **overrides: Any) -> dict[str, Any]:
 
 def make_promise(api: Api, code: str = "reply-4h", publish: bool = True, **overrides: Any) -> dict[str, Any]:
     body = {
-        "code": code, "title": "Reply within 4 working hours",
+        "code": code,
+        "title": "Reply within 4 working hours",
         "statement": {"en": "We reply within 4 working hours.", "zh-Hans": "4个工作小时内答复。"},
-        "kind": "time", "coverage": "full", "form": "written",
+        "kind": "time",
+        "coverage": "full",
+        "form": "written",
         "applies_to": {"services": [], "channels": [], "customer_tiers": [], "priorities": []},
         "standard": {"start_on": "case_opened", "stop_on": ["first_response"], "target": "PT4H", "warn_at": "75%"},
-        "liability": {"kind": "voucher", "amount": "20.00", "currency": "CNY", "verification_required": False,
-                      "automatic": True},
+        "liability": {
+            "kind": "voucher",
+            "amount": "20.00",
+            "currency": "CNY",
+            "verification_required": False,
+            "automatic": True,
+        },
         **overrides,
     }
     response = api.post("/promises", body)

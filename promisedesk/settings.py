@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "promisedesk.commitments",
     "promisedesk.breaches",
     "promisedesk.desk",
+    "promisedesk.demo",
 ]
 
 MIDDLEWARE = [

@@ -29,9 +29,7 @@ def _check_weekly(weekly: dict[str, Any]) -> None:
     except (ValueError, TypeError) as exc:
         raise DomainError("invalid_hours", str(exc), "weekly_hours") from exc
     if not any(parsed.values()):
-        raise DomainError(
-            "no_working_time", "a calendar needs at least one working window in the week", "weekly_hours"
-        )
+        raise DomainError("no_working_time", "a calendar needs at least one working window in the week", "weekly_hours")
 
 
 def _iso_days(values: list[str], field: str) -> list[str]:
@@ -124,9 +122,7 @@ def do_add_days(
     new_works = set(_iso_days(extra_workdays, "extra_workdays"))
     offs = (set(calendar.holidays) - new_works) | new_offs
     works = (set(calendar.extra_workdays) - new_offs) | new_works
-    return do_change_calendar(
-        calendar, now=now, reason=reason, holidays=sorted(offs), extra_workdays=sorted(works)
-    )
+    return do_change_calendar(calendar, now=now, reason=reason, holidays=sorted(offs), extra_workdays=sorted(works))
 
 
 def do_import_ical(calendar: BusinessCalendar, *, now: datetime, data: bytes) -> tuple[BusinessCalendar, int]:

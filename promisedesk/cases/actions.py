@@ -34,7 +34,9 @@ def do_create_customer(*, now: datetime, **fields: Any) -> Customer:
         with transaction.atomic():
             return Customer.objects.create(created_at=now, **fields)
     except IntegrityError as exc:
-        raise Conflict("duplicate", f"a customer with external_ref {fields.get('external_ref')!r} exists", "external_ref") from exc
+        raise Conflict(
+            "duplicate", f"a customer with external_ref {fields.get('external_ref')!r} exists", "external_ref"
+        ) from exc
 
 
 def do_create_service(*, code: str, name: str, price: Decimal | None, currency: str) -> Service:
@@ -91,10 +93,20 @@ def do_open_case(
     try:
         with transaction.atomic():
             case = Case.objects.create(
-                external_ref=external_ref or None, customer=customer, service=service, channel=channel,
-                priority=priority, price=price if price is not None else service.price, currency=case_currency,
-                opened_at=opened, appointment_start=appointment_start, appointment_end=appointment_end,
-                summary=summary, last_event_at=opened, created_at=now, created_by=actor,
+                external_ref=external_ref or None,
+                customer=customer,
+                service=service,
+                channel=channel,
+                priority=priority,
+                price=price if price is not None else service.price,
+                currency=case_currency,
+                opened_at=opened,
+                appointment_start=appointment_start,
+                appointment_end=appointment_end,
+                summary=summary,
+                last_event_at=opened,
+                created_at=now,
+                created_by=actor,
             )
             _attach_promises(case, customer, now)
             _append(case, actor=actor, now=now, type="case_opened", at=opened, note="", data={"channel": channel})
@@ -116,14 +128,25 @@ def _attach_promises(case: Case, customer: Customer, now: datetime) -> None:
     from promisedesk.promises.selectors import versions_for_case
 
     versions = versions_for_case(
-        opened_at=case.opened_at, service=case.service.code, channel=case.channel,
-        tier=customer.tier, priority=case.priority,
+        opened_at=case.opened_at,
+        service=case.service.code,
+        channel=case.channel,
+        tier=customer.tier,
+        priority=case.priority,
     )
     Commitment.objects.bulk_create([commitment_from_version(case, v, now) for v in versions])
 
 
-def _append(case: Case, *, actor: AbstractBaseUser | None, now: datetime, type: str, at: datetime,
-            note: str, data: dict[str, Any]) -> CaseEvent:
+def _append(
+    case: Case,
+    *,
+    actor: AbstractBaseUser | None,
+    now: datetime,
+    type: str,
+    at: datetime,
+    note: str,
+    data: dict[str, Any],
+) -> CaseEvent:
     from promisedesk.commitments.engine import react_to_event
 
     event = CaseEvent.objects.create(case=case, type=type, at=at, note=note, data=data, actor=actor, recorded_at=now)
@@ -152,8 +175,14 @@ def _reschedule(case: Case, data: dict[str, Any]) -> list[str]:
 
 
 def do_append_event(
-    case: Case, *, actor: AbstractBaseUser | None, now: datetime, type: str, at: datetime | None = None,
-    note: str = "", data: dict[str, Any] | None = None,
+    case: Case,
+    *,
+    actor: AbstractBaseUser | None,
+    now: datetime,
+    type: str,
+    at: datetime | None = None,
+    note: str = "",
+    data: dict[str, Any] | None = None,
 ) -> CaseEvent:
     """Append an event to the timeline; clocks react to it in the same transaction.
 
@@ -174,14 +203,22 @@ def do_append_event(
         if when < locked.last_event_at:
             raise DomainError(
                 "before_previous_event",
-                f"the event is dated before the previous one ({locked.last_event_at.isoformat()})", "at",
+                f"the event is dated before the previous one ({locked.last_event_at.isoformat()})",
+                "at",
             )
         return _append(locked, actor=actor, now=now, type=type, at=when, note=note, data=data or {})
 
 
 def do_record_oral_commitment(
-    case: Case, *, actor: AbstractBaseUser | None, now: datetime, statement: str, owner: str | int | None,
-    due_at: datetime | None = None, target: timedelta | None = None, liability: dict[str, Any] | None = None,
+    case: Case,
+    *,
+    actor: AbstractBaseUser | None,
+    now: datetime,
+    statement: str,
+    owner: str | int | None,
+    due_at: datetime | None = None,
+    target: timedelta | None = None,
+    liability: dict[str, Any] | None = None,
     stop_on: list[str] | None = None,
 ) -> Any:
     """Record a promise a member of staff made to the customer, with owner and due time."""
@@ -198,9 +235,17 @@ def do_record_oral_commitment(
     owner_user = _owner(owner) if owner is not None else actor
     with transaction.atomic():
         commitment = Commitment.objects.create(
-            case=case, statement=statement, owner=owner_user, rules={"start_on": [], "stop_on": event_list(stop_on, "stop_on")},
-            target_us=int((due - now).total_seconds() * 1_000_000), liability=normalise_liability(liability),
-            state=State.RUNNING, started_at=now, segment_started_at=now, due_at=due, next_check_at=due,
+            case=case,
+            statement=statement,
+            owner=owner_user,
+            rules={"start_on": [], "stop_on": event_list(stop_on, "stop_on")},
+            target_us=int((due - now).total_seconds() * 1_000_000),
+            liability=normalise_liability(liability),
+            state=State.RUNNING,
+            started_at=now,
+            segment_started_at=now,
+            due_at=due,
+            next_check_at=due,
             created_at=now,
         )
         system_event(case.pk, "commitment_recorded", now, now, commitment=commitment.pk, statement=statement).save()

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Status, Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import AwareDatetime, Field
 
 from promisedesk.commitments.models import Commitment
@@ -151,28 +151,55 @@ def list_of(schema: type[Schema]) -> type[Schema]:
 
 
 def render_customer(c: Customer) -> dict[str, Any]:
-    return {"id": c.pk, "external_ref": c.external_ref, "name": c.name, "email": c.email, "phone": c.phone,
-            "tier": c.tier, "locale": c.locale, "preferences": c.preferences}
+    return {
+        "id": c.pk,
+        "external_ref": c.external_ref,
+        "name": c.name,
+        "email": c.email,
+        "phone": c.phone,
+        "tier": c.tier,
+        "locale": c.locale,
+        "preferences": c.preferences,
+    }
 
 
 def render_service(s: Service) -> dict[str, Any]:
-    return {"code": s.code, "name": s.name, "price": str(s.price) if s.price is not None else None, "currency": s.currency}
+    return {
+        "code": s.code,
+        "name": s.name,
+        "price": str(s.price) if s.price is not None else None,
+        "currency": s.currency,
+    }
 
 
 def render_commitment(c: Commitment) -> dict[str, Any]:
     return {
-        "id": c.pk, "promise_code": c.promise_code, "promise_version": c.version_number,
+        "id": c.pk,
+        "promise_code": c.promise_code,
+        "promise_version": c.version_number,
         "statement": c.statement or (c.promise_version.statement_in("en") if c.promise_version else ""),
-        "owner": c.owner.get_username() if c.owner else None, "state": c.state,
-        "started_at": c.started_at, "due_at": c.due_at, "warn_at": c.warn_at, "met_at": c.met_at,
-        "breached_at": c.breached_at, "calendar": c.calendar_id,
+        "owner": c.owner.get_username() if c.owner else None,
+        "state": c.state,
+        "started_at": c.started_at,
+        "due_at": c.due_at,
+        "warn_at": c.warn_at,
+        "met_at": c.met_at,
+        "breached_at": c.breached_at,
+        "calendar": c.calendar_id,
     }
 
 
 def render_summary(case: Case) -> dict[str, Any]:
-    return {"id": case.pk, "external_ref": case.external_ref, "customer": case.customer_id,
-            "service": case.service.code, "channel": case.channel, "priority": case.priority,
-            "opened_at": case.opened_at, "stage": case.stage}
+    return {
+        "id": case.pk,
+        "external_ref": case.external_ref,
+        "customer": case.customer_id,
+        "service": case.service.code,
+        "channel": case.channel,
+        "priority": case.priority,
+        "opened_at": case.opened_at,
+        "stage": case.stage,
+    }
 
 
 def render_case(case: Case) -> dict[str, Any]:
@@ -181,15 +208,26 @@ def render_case(case: Case) -> dict[str, Any]:
     if case.appointment_start and case.appointment_end:
         appointment = {"start": case.appointment_start, "end": case.appointment_end}
     return {
-        **render_summary(case), "price": str(case.price) if case.price is not None else None,
-        "currency": case.currency, "appointment": appointment, "summary": case.summary,
+        **render_summary(case),
+        "price": str(case.price) if case.price is not None else None,
+        "currency": case.currency,
+        "appointment": appointment,
+        "summary": case.summary,
         "commitments": [render_commitment(c) for c in commitments],
     }
 
 
 def render_event(e: CaseEvent) -> dict[str, Any]:
-    return {"id": e.pk, "type": e.type, "at": e.at, "note": e.note, "data": e.data,
-            "actor": e.actor.get_username() if e.actor else None, "system": e.system, "recorded_at": e.recorded_at}
+    return {
+        "id": e.pk,
+        "type": e.type,
+        "at": e.at,
+        "note": e.note,
+        "data": e.data,
+        "actor": e.actor.get_username() if e.actor else None,
+        "system": e.system,
+        "recorded_at": e.recorded_at,
+    }
 
 
 def get_case(case_id: int) -> Case:
@@ -233,19 +271,32 @@ def list_services(request: HttpRequest, limit: int = 100, offset: int = 0) -> di
 def open_case(request: HttpRequest, payload: CaseIn) -> Status:
     appointment = payload.appointment
     case, created = do_open_case(
-        actor=request.user if request.user.is_authenticated else None, now=timezone.now(),
-        customer_id=payload.customer, service_code=payload.service, external_ref=payload.external_ref,
-        channel=payload.channel, priority=payload.priority, price=payload.price, currency=payload.currency,
-        opened_at=payload.opened_at, appointment_start=appointment.start if appointment else None,
-        appointment_end=appointment.end if appointment else None, summary=payload.summary,
+        actor=request.user if request.user.is_authenticated else None,
+        now=timezone.now(),
+        customer_id=payload.customer,
+        service_code=payload.service,
+        external_ref=payload.external_ref,
+        channel=payload.channel,
+        priority=payload.priority,
+        price=payload.price,
+        currency=payload.currency,
+        opened_at=payload.opened_at,
+        appointment_start=appointment.start if appointment else None,
+        appointment_end=appointment.end if appointment else None,
+        summary=payload.summary,
     )
     return Status(201 if created else 200, render_case(get_case(case.pk)))
 
 
 @router.get("cases", response=list_of(CaseSummary))
 def list_cases(
-    request: HttpRequest, external_ref: str | None = None, customer: int | None = None, service: str | None = None,
-    stage: Stage | None = None, limit: int = 100, offset: int = 0,
+    request: HttpRequest,
+    external_ref: str | None = None,
+    customer: int | None = None,
+    service: str | None = None,
+    stage: Stage | None = None,
+    limit: int = 100,
+    offset: int = 0,
 ) -> dict[str, Any]:
     query = Case.objects.select_related("service").order_by("-opened_at", "-id")
     if external_ref:
@@ -267,8 +318,13 @@ def read_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
 @router.post("cases/{case_id}/events", response={201: EventOut})
 def append_event(request: HttpRequest, case_id: int, payload: EventIn) -> Status:
     event = do_append_event(
-        get_case(case_id), actor=request.user if request.user.is_authenticated else None, now=timezone.now(),
-        type=payload.type, at=payload.at, note=payload.note, data=payload.data,
+        get_case(case_id),
+        actor=request.user if request.user.is_authenticated else None,
+        now=timezone.now(),
+        type=payload.type,
+        at=payload.at,
+        note=payload.note,
+        data=payload.data,
     )
     return Status(201, render_event(event))
 
@@ -290,8 +346,14 @@ def record_oral_commitment(request: HttpRequest, case_id: int, payload: OralIn) 
         except ValueError as exc:
             raise DomainError("invalid_duration", str(exc), "target") from exc
     commitment = do_record_oral_commitment(
-        get_case(case_id), actor=request.user if request.user.is_authenticated else None, now=timezone.now(),
-        statement=payload.statement, owner=payload.owner, due_at=payload.due_at, target=target,
-        liability=payload.liability, stop_on=payload.stop_on,
+        get_case(case_id),
+        actor=request.user if request.user.is_authenticated else None,
+        now=timezone.now(),
+        statement=payload.statement,
+        owner=payload.owner,
+        due_at=payload.due_at,
+        target=target,
+        liability=payload.liability,
+        stop_on=payload.stop_on,
     )
     return Status(201, render_commitment(commitment))

@@ -32,8 +32,12 @@ def get_commitment(commitment_id: int) -> Commitment:
 
 @router.get("", response=list_of(CommitmentOut))
 def list_commitments(
-    request: HttpRequest, state: State | None = None, case: int | None = None, owner: str | None = None,
-    limit: int = 100, offset: int = 0,
+    request: HttpRequest,
+    state: State | None = None,
+    case: int | None = None,
+    owner: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
 ) -> dict[str, Any]:
     """Soonest due first: the queue of promises to keep."""
     query = Commitment.objects.select_related("promise_version", "owner").order_by("due_at", "id")
@@ -59,5 +63,7 @@ def fulfil(request: HttpRequest, commitment_id: int) -> dict[str, Any]:
 
 @router.post("/{commitment_id}/cancel", response=CommitmentOut)
 def cancel(request: HttpRequest, commitment_id: int, payload: CancelIn) -> dict[str, Any]:
-    done = do_cancel_commitment(get_commitment(commitment_id), actor=request.user, now=timezone.now(), reason=payload.reason)
+    done = do_cancel_commitment(
+        get_commitment(commitment_id), actor=request.user, now=timezone.now(), reason=payload.reason
+    )
     return render_commitment(get_commitment(done.pk))

@@ -16,8 +16,21 @@ from promisedesk.lib.durations import parse_duration
 from .models import Commitment, State
 
 CHANGED_FIELDS = [
-    "state", "scheduled_start", "started_at", "segment_started_at", "consumed_us", "segments", "paused_at",
-    "due_at", "warn_at", "warned_at", "met_at", "breached_at", "cancelled_at", "stopped_at", "next_check_at",
+    "state",
+    "scheduled_start",
+    "started_at",
+    "segment_started_at",
+    "consumed_us",
+    "segments",
+    "paused_at",
+    "due_at",
+    "warn_at",
+    "warned_at",
+    "met_at",
+    "breached_at",
+    "cancelled_at",
+    "stopped_at",
+    "next_check_at",
 ]
 
 
@@ -57,9 +70,9 @@ def schedule(commitment: Commitment, clock: BusinessClock) -> None:
 
 
 def _next_check(commitment: Commitment) -> datetime | None:
-    if commitment.warned_at is None and commitment.warn_at is not None and commitment.due_at is not None:
-        if commitment.warn_at < commitment.due_at:
-            return commitment.warn_at
+    warning_pending = commitment.warned_at is None and commitment.warn_at is not None
+    if warning_pending and commitment.due_at is not None and commitment.warn_at < commitment.due_at:  # type: ignore[operator]
+        return commitment.warn_at
     return commitment.due_at
 
 
@@ -132,11 +145,11 @@ def advance(commitment: Commitment, to: datetime, clock: BusinessClock) -> list[
         start(commitment, commitment.scheduled_start, clock)
     if commitment.state != State.RUNNING or commitment.due_at is None:
         return effects
-    if commitment.warned_at is None and commitment.warn_at is not None and commitment.warn_at <= to:
-        if commitment.warn_at < commitment.due_at:
-            commitment.warned_at = commitment.warn_at
-            effects.append(Effect("warned", commitment.warn_at))
-            commitment.next_check_at = commitment.due_at
+    warning_pending = commitment.warned_at is None and commitment.warn_at is not None
+    if warning_pending and commitment.warn_at <= to and commitment.warn_at < commitment.due_at:  # type: ignore[operator]
+        commitment.warned_at = commitment.warn_at
+        effects.append(Effect("warned", commitment.warn_at))  # type: ignore[arg-type]
+        commitment.next_check_at = commitment.due_at
     if commitment.due_at <= to:
         commitment.state = State.BREACHED
         commitment.breached_at = commitment.due_at

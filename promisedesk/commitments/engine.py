@@ -18,8 +18,12 @@ from . import clock as clocks
 from .models import OPEN_STATES, Commitment, State
 
 SYSTEM_EVENT_TYPES = (
-    "promise_at_risk", "promise_breached", "clock_recomputed", "commitment_recorded",
-    "commitment_fulfilled", "commitment_cancelled",
+    "promise_at_risk",
+    "promise_breached",
+    "clock_recomputed",
+    "commitment_recorded",
+    "commitment_fulfilled",
+    "commitment_cancelled",
 )
 
 
@@ -85,7 +89,9 @@ def react_to_event(case: Case, event: CaseEvent, now: datetime) -> list[Commitme
     the sweeper's compare-and-set then finds the row already moved on.
     """
     changed = []
-    open_ones = Commitment.objects.select_for_update().filter(case=case, state__in=OPEN_STATES).select_related("calendar")
+    open_ones = (
+        Commitment.objects.select_for_update().filter(case=case, state__in=OPEN_STATES).select_related("calendar")
+    )
     for commitment in open_ones:
         before = (commitment.state, commitment.due_at, commitment.next_check_at, commitment.stopped_at)
         effects = clocks.apply_event(commitment, event.type, event.at, clock_for(commitment.calendar))
@@ -105,9 +111,7 @@ def react_to_event(case: Case, event: CaseEvent, now: datetime) -> list[Commitme
 def advance_one(commitment_id: int, now: datetime) -> bool:
     """Sweep one commitment the slow, general way (scheduled starts); True if it moved."""
     with transaction.atomic():
-        commitment = (
-            Commitment.objects.select_for_update().select_related("calendar").filter(pk=commitment_id).first()
-        )
+        commitment = Commitment.objects.select_for_update().select_related("calendar").filter(pk=commitment_id).first()
         if commitment is None or commitment.next_check_at is None or commitment.next_check_at > now:
             return False
         effects = clocks.advance(commitment, now, clock_for(commitment.calendar))

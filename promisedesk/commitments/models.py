@@ -68,7 +68,9 @@ class Commitment(models.Model):
     class Meta:
         ordering = ["due_at", "id"]
         indexes = [
-            models.Index(fields=["next_check_at"], condition=Q(next_check_at__isnull=False), name="commitment_due_sweep"),
+            models.Index(
+                fields=["next_check_at"], condition=Q(next_check_at__isnull=False), name="commitment_due_sweep"
+            ),
             models.Index(fields=["state", "due_at"], name="commitment_state_due"),
         ]
         constraints = [
@@ -108,3 +110,6 @@ class CommitmentAlert(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["commitment", "kind"], name="commitment_alert_once"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on commitment {self.commitment_id}"

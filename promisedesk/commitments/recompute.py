@@ -20,8 +20,18 @@ from . import clock as clocks
 from .models import Commitment, State
 
 FIELDS = (
-    "id", "case_id", "promise_code", "state", "target_us", "warn_rule", "segments", "segment_started_at",
-    "warned_at", "warn_at", "due_at", "consumed_us",
+    "id",
+    "case_id",
+    "promise_code",
+    "state",
+    "target_us",
+    "warn_rule",
+    "segments",
+    "segment_started_at",
+    "warned_at",
+    "warn_at",
+    "due_at",
+    "consumed_us",
 )
 CHUNK = 5000
 
@@ -42,15 +52,32 @@ def recompute_open_clocks(calendar: BusinessCalendar, *, now: datetime, reason: 
         if commitment.due_at == old_due and commitment.consumed_us == old_consumed:
             continue
         updates.append(
-            (commitment.consumed_us, adapt(commitment.due_at), adapt(commitment.warn_at),
-             adapt(commitment.next_check_at), values["id"])
+            (
+                commitment.consumed_us,
+                adapt(commitment.due_at),
+                adapt(commitment.warn_at),
+                adapt(commitment.next_check_at),
+                values["id"],
+            )
         )
         events.append(
-            (values["case_id"], "clock_recomputed", adapt(now), "", json.dumps({
-                "commitment": values["id"], "promise_code": commitment.promise_code, "reason": reason,
-                "old_due_at": old_due.isoformat() if old_due else None,
-                "new_due_at": commitment.due_at.isoformat() if commitment.due_at else None,
-            }), True, adapt(now))
+            (
+                values["case_id"],
+                "clock_recomputed",
+                adapt(now),
+                "",
+                json.dumps(
+                    {
+                        "commitment": values["id"],
+                        "promise_code": commitment.promise_code,
+                        "reason": reason,
+                        "old_due_at": old_due.isoformat() if old_due else None,
+                        "new_due_at": commitment.due_at.isoformat() if commitment.due_at else None,
+                    }
+                ),
+                True,
+                adapt(now),
+            )
         )
     if updates:
         _write(updates, events)

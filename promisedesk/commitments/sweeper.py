@@ -58,7 +58,11 @@ def _claim(sql_set: str, where: str, ids: list[int], params: list[object]) -> li
 
 
 def _dt(value: object) -> datetime:
-    return connection.ops.convert_datetimefield_value(value, None, connection) if not isinstance(value, datetime) else value  # type: ignore[return-value]
+    return (
+        connection.ops.convert_datetimefield_value(value, None, connection)
+        if not isinstance(value, datetime)
+        else value
+    )  # type: ignore[return-value]
 
 
 def _liability(value: object) -> dict | None:
@@ -92,9 +96,14 @@ def sweep_breaches(now: datetime, batch: int = BATCH) -> int:
             Breach.objects.bulk_create(
                 [
                     Breach(
-                        case_id=case_id, commitment_id=pk, promise_code=code, source=Source.CLOCK,
-                        status=Breach.initial_status(_liability(liability)), detected_at=_dt(due),
-                        recorded_at=now, description="the clock ran out",
+                        case_id=case_id,
+                        commitment_id=pk,
+                        promise_code=code,
+                        source=Source.CLOCK,
+                        status=Breach.initial_status(_liability(liability)),
+                        detected_at=_dt(due),
+                        recorded_at=now,
+                        description="the clock ran out",
                     )
                     for pk, case_id, code, due, _warn, liability in rows
                 ]
@@ -135,7 +144,10 @@ def sweep_warnings(now: datetime, batch: int = BATCH) -> int:
                 [State.RUNNING, adapt(now), adapt(now)],
             )
             CommitmentAlert.objects.bulk_create(
-                [CommitmentAlert(commitment_id=pk, kind="at_risk", at=_dt(warn), recorded_at=now) for pk, _c, _p, _d, warn, _l in rows]
+                [
+                    CommitmentAlert(commitment_id=pk, kind="at_risk", at=_dt(warn), recorded_at=now)
+                    for pk, _c, _p, _d, warn, _l in rows
+                ]
             )
             CaseEvent.objects.bulk_create(
                 [

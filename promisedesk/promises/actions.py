@@ -20,7 +20,11 @@ EDITABLE = ("title", "statement", "kind", "coverage", "form", "applies_to", "sta
 def _calendar(value: Any) -> BusinessCalendar | None:
     if value in (None, ""):
         return None
-    query = BusinessCalendar.objects.filter(pk=value) if isinstance(value, int) else BusinessCalendar.objects.filter(name=value)
+    query = (
+        BusinessCalendar.objects.filter(pk=value)
+        if isinstance(value, int)
+        else BusinessCalendar.objects.filter(name=value)
+    )
     found = query.first()
     if found is None:
         raise DomainError("unknown_calendar", f"calendar {value!r} does not exist", "standard.calendar")
@@ -117,9 +121,11 @@ def do_retire_promise(*, actor: AbstractBaseUser | None, now: datetime, code: st
     """Withdraw the published version: new cases no longer get it; open ones keep it."""
     with transaction.atomic():
         latest_version(code)  # 404 for an unknown code
-        published = PromiseVersion.objects.select_for_update().filter(
-            promise__code=code, status=VersionStatus.PUBLISHED
-        ).first()
+        published = (
+            PromiseVersion.objects.select_for_update()
+            .filter(promise__code=code, status=VersionStatus.PUBLISHED)
+            .first()
+        )
         if published is None:
             raise DomainError("not_published", f"promise {code!r} has no published version to retire", status=409)
         published.status = VersionStatus.RETIRED

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Status, Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from promisedesk.cases.api import list_of
@@ -95,11 +95,22 @@ class VersionOut(Schema):
 
 def render(v: PromiseVersion) -> dict[str, Any]:
     return {
-        "code": v.promise.code, "version": v.number, "status": v.status, "title": v.title,
-        "statement": v.statement, "kind": v.kind, "coverage": v.coverage, "form": v.form,
-        "applies_to": v.applies_to, "standard": v.standard, "liability": v.liability, "created_at": v.created_at,
-        "published_at": v.published_at, "published_by": v.published_by.get_username() if v.published_by else None,
-        "superseded_at": v.superseded_at, "retired_at": v.retired_at,
+        "code": v.promise.code,
+        "version": v.number,
+        "status": v.status,
+        "title": v.title,
+        "statement": v.statement,
+        "kind": v.kind,
+        "coverage": v.coverage,
+        "form": v.form,
+        "applies_to": v.applies_to,
+        "standard": v.standard,
+        "liability": v.liability,
+        "created_at": v.created_at,
+        "published_at": v.published_at,
+        "published_by": v.published_by.get_username() if v.published_by else None,
+        "superseded_at": v.superseded_at,
+        "retired_at": v.retired_at,
         "retired_by": v.retired_by.get_username() if v.retired_by else None,
     }
 
@@ -122,20 +133,28 @@ def _actor(request: HttpRequest) -> Any:
 @router.post("", response={201: VersionOut})
 def create_promise(request: HttpRequest, payload: PromiseIn) -> Status:
     fields = _fields(payload, exclude_unset=False)
-    return Status(201, render(do_create_promise(actor=_actor(request), now=timezone.now(), code=payload.code, **fields)))
+    return Status(
+        201, render(do_create_promise(actor=_actor(request), now=timezone.now(), code=payload.code, **fields))
+    )
 
 
 @router.get("", response=list_of(VersionOut))
 def list_promises(request: HttpRequest, status: str | None = None, limit: int = 100, offset: int = 0) -> dict[str, Any]:
     """The latest version of every promise (or of those with the given status)."""
-    latest = PromiseVersion.objects.select_related("promise", "published_by", "retired_by").order_by("promise__code", "-number")
+    latest = PromiseVersion.objects.select_related("promise", "published_by", "retired_by").order_by(
+        "promise__code", "-number"
+    )
     if status:
         latest = latest.filter(status=status)
     seen: dict[int, PromiseVersion] = {}
     for version in latest:
         seen.setdefault(version.promise_id, version)
     ids = [v.pk for v in seen.values()]
-    query = PromiseVersion.objects.filter(pk__in=ids).select_related("promise", "published_by", "retired_by").order_by("promise__code")
+    query = (
+        PromiseVersion.objects.filter(pk__in=ids)
+        .select_related("promise", "published_by", "retired_by")
+        .order_by("promise__code")
+    )
     return page(query, limit, offset, render)
 
 

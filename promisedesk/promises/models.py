@@ -88,12 +88,8 @@ class PromiseVersion(models.Model):
         ordering = ["promise__code", "number"]
         constraints = [
             models.UniqueConstraint(fields=["promise", "number"], name="promise_version_number_unique"),
-            models.UniqueConstraint(
-                fields=["promise"], condition=Q(status="draft"), name="promise_one_draft"
-            ),
-            models.UniqueConstraint(
-                fields=["promise"], condition=Q(status="published"), name="promise_one_published"
-            ),
+            models.UniqueConstraint(fields=["promise"], condition=Q(status="draft"), name="promise_one_draft"),
+            models.UniqueConstraint(fields=["promise"], condition=Q(status="published"), name="promise_one_published"),
         ]
 
     def __str__(self) -> str:

@@ -25,9 +25,7 @@ def event_list(value: Any, field: str) -> list[str]:
         raise DomainError("invalid", f"{field} must be an event name or a list of them", field)
     for name in items:
         if not isinstance(name, str) or not EVENT_NAME.match(name):
-            raise DomainError(
-                "invalid_event_type", f"{name!r} is not a lower_snake_case event name", field
-            )
+            raise DomainError("invalid_event_type", f"{name!r} is not a lower_snake_case event name", field)
     return list(dict.fromkeys(items))
 
 
@@ -83,7 +81,9 @@ def normalise_standard(raw: dict[str, Any] | None, kind: str) -> dict[str, Any]:
         if not out["start_on"]:
             out["start_on"] = ["case_opened"]
         if not out["stop_on"]:
-            raise DomainError("missing_field", "a time promise needs the event that stops its clock", "standard.stop_on")
+            raise DomainError(
+                "missing_field", "a time promise needs the event that stops its clock", "standard.stop_on"
+            )
     overlap = set(out["start_on"]) & set(out["stop_on"])
     if overlap:
         raise DomainError("invalid", f"{sorted(overlap)[0]!r} cannot both start and stop the clock", "standard.stop_on")
@@ -114,8 +114,14 @@ def normalise_liability(raw: dict[str, Any] | None) -> dict[str, Any] | None:
     if raw is None:
         return None
     unknown = set(raw) - {
-        "kind", "amount", "percent_of_price", "multiple_of_price", "cap", "currency",
-        "verification_required", "automatic",
+        "kind",
+        "amount",
+        "percent_of_price",
+        "multiple_of_price",
+        "cap",
+        "currency",
+        "verification_required",
+        "automatic",
     }
     if unknown:
         field = sorted(unknown)[0]
@@ -177,9 +183,7 @@ def normalise_statement(raw: Any) -> dict[str, str]:
         if not raw.strip():
             raise DomainError("missing_field", "a promise needs a customer-facing statement", "statement")
         return {"en": raw, "zh-Hans": raw}
-    if isinstance(raw, dict) and raw and set(raw) <= {"en", "zh-Hans"}:
-        if all(isinstance(v, str) and v.strip() for v in raw.values()):
-            return dict(raw)
-    raise DomainError(
-        "invalid", "statement is a text or {'en': …, 'zh-Hans': …} with non-empty texts", "statement"
-    )
+    known_languages = isinstance(raw, dict) and raw and set(raw) <= {"en", "zh-Hans"}
+    if known_languages and all(isinstance(v, str) and v.strip() for v in raw.values()):
+        return dict(raw)
+    raise DomainError("invalid", "statement is a text or {'en': …, 'zh-Hans': …} with non-empty texts", "statement")

@@ -9,7 +9,9 @@ from django.db.models import Q
 from .models import PromiseVersion, VersionStatus
 
 
-def versions_for_case(*, opened_at: datetime, service: str, channel: str, tier: str, priority: str) -> list[PromiseVersion]:
+def versions_for_case(
+    *, opened_at: datetime, service: str, channel: str, tier: str, priority: str
+) -> list[PromiseVersion]:
     """The versions that apply to a case opened at opened_at.
 
     Each promise contributes the version that was in force when the case started

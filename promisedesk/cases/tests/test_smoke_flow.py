@@ -6,8 +6,16 @@ from promisedesk.conftest import make_calendar, make_customer, make_promise, mak
 def test_case_gets_commitment_and_first_response_meets_it(api, clock):
     calendar = make_calendar(api)
     make_service(api)
-    make_promise(api, standard={"start_on": "case_opened", "stop_on": ["first_response"], "target": "PT4H",
-                                "calendar": calendar["id"], "warn_at": "75%"})
+    make_promise(
+        api,
+        standard={
+            "start_on": "case_opened",
+            "stop_on": ["first_response"],
+            "target": "PT4H",
+            "calendar": calendar["id"],
+            "warn_at": "75%",
+        },
+    )
     customer = make_customer(api)
     case = open_case(api, customer["id"], external_ref="T-1")
     [commitment] = case["commitments"]

@@ -23,7 +23,9 @@ class Command(BaseCommand):
         stop = threading.Event()
         if not no_worker:
             worker = threading.Thread(
-                target=run_worker, args=(stop, settings.PROMISEDESK_SWEEP_INTERVAL, timezone.now), daemon=True,
+                target=run_worker,
+                args=(stop, settings.PROMISEDESK_SWEEP_INTERVAL, timezone.now),
+                daemon=True,
                 name="promisedesk-worker",
             )
             worker.start()
