@@ -9,6 +9,7 @@ from ninja import Schema
 from pydantic import ConfigDict
 
 MAX_PAGE = 500
+MAX_OFFSET = 10**9
 
 
 class Input(Schema):
@@ -23,8 +24,8 @@ def page(queryset: QuerySet, limit: int, offset: int, render: Any) -> dict[str, 
 
     if limit < 0 or limit > MAX_PAGE:
         raise DomainError("invalid", f"limit must be between 0 and {MAX_PAGE}", "limit")
-    if offset < 0:
-        raise DomainError("invalid", "offset cannot be negative", "offset")
+    if offset < 0 or offset > MAX_OFFSET:
+        raise DomainError("invalid", f"offset must be between 0 and {MAX_OFFSET}", "offset")
     count = queryset.count()
     items = [render(obj) for obj in queryset[offset : offset + limit]]
     return {"items": items, "count": count}
