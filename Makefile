@@ -17,7 +17,6 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/promisedesk migrate --noinput
-	$(BIN)/promisedesk compilemessages --ignore='.venv/*' >/dev/null 2>&1 || true
 	$(BIN)/promisedesk demo
 	$(BIN)/promisedesk serve
 
