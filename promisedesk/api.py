@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,11 +16,19 @@ from promisedesk.accounts.models import ApiToken, hash_token
 from promisedesk.errors import DomainError
 
 
+# Recording every use of a token would add a write to every request; the hour is enough.
+TOKEN_USE_GRANULARITY = timedelta(hours=1)
+
+
 class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         found = ApiToken.objects.select_related("user").filter(digest=hash_token(token)).first()
-        if found is None or not found.user.is_active:
+        # The API is for staff and integrations; customers will have their own portal.
+        if found is None or not found.user.is_active or not found.user.is_staff:
             return None
+        now = timezone.now()
+        if found.last_used_at is None or now - found.last_used_at > TOKEN_USE_GRANULARITY:
+            ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
         request.user = found.user
         return found.user
 
@@ -93,10 +102,6 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 @api.get("/health", auth=None, tags=["health"])
 def health(request: HttpRequest) -> dict[str, str]:
     return {"status": "ok"}
-
-
-def now() -> Any:
-    return timezone.now()
 
 
 def _register_routers() -> None:

@@ -19,6 +19,12 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 TWO_WINDOWS = {d: [["09:00", "12:00"], ["13:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    # PBKDF2 is slow on purpose; tests that make users need not be.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 class Api:
     """A thin JSON client for /api/v1 that carries a bearer token."""
 

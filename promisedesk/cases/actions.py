@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
 from promisedesk.errors import Conflict, DomainError, NotFound
@@ -56,7 +56,7 @@ def _check_appointment(start: datetime | None, end: datetime | None) -> None:
 
 def do_open_case(
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     now: datetime,
     customer_id: int,
     service_code: str,
@@ -140,7 +140,7 @@ def _attach_promises(case: Case, customer: Customer, now: datetime) -> None:
 def _append(
     case: Case,
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     now: datetime,
     type: str,
     at: datetime,
@@ -177,7 +177,7 @@ def _reschedule(case: Case, data: dict[str, Any]) -> list[str]:
 def do_append_event(
     case: Case,
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     now: datetime,
     type: str,
     at: datetime | None = None,
@@ -212,7 +212,7 @@ def do_append_event(
 def do_record_oral_commitment(
     case: Case,
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     now: datetime,
     statement: str,
     owner: str | int | None,

@@ -11,6 +11,7 @@ from ninja import Router, Schema, Status
 from pydantic import AwareDatetime, Field
 
 from promisedesk.commitments.models import Commitment
+from promisedesk.actors import actor_of
 from promisedesk.errors import NotFound
 from promisedesk.lib.durations import parse_duration
 from promisedesk.schemas import Input, page
@@ -271,7 +272,7 @@ def list_services(request: HttpRequest, limit: int = 100, offset: int = 0) -> di
 def open_case(request: HttpRequest, payload: CaseIn) -> Status:
     appointment = payload.appointment
     case, created = do_open_case(
-        actor=request.user if request.user.is_authenticated else None,
+        actor=actor_of(request),
         now=timezone.now(),
         customer_id=payload.customer,
         service_code=payload.service,
@@ -319,7 +320,7 @@ def read_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
 def append_event(request: HttpRequest, case_id: int, payload: EventIn) -> Status:
     event = do_append_event(
         get_case(case_id),
-        actor=request.user if request.user.is_authenticated else None,
+        actor=actor_of(request),
         now=timezone.now(),
         type=payload.type,
         at=payload.at,
@@ -347,7 +348,7 @@ def record_oral_commitment(request: HttpRequest, case_id: int, payload: OralIn) 
             raise DomainError("invalid_duration", str(exc), "target") from exc
     commitment = do_record_oral_commitment(
         get_case(case_id),
-        actor=request.user if request.user.is_authenticated else None,
+        actor=actor_of(request),
         now=timezone.now(),
         statement=payload.statement,
         owner=payload.owner,

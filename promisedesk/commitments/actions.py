@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from promisedesk.calendars.compiled import clock_for
@@ -19,7 +19,7 @@ def _locked(commitment: Commitment) -> Commitment:
     return Commitment.objects.select_for_update().select_related("calendar").get(pk=commitment.pk)
 
 
-def do_fulfil_commitment(commitment: Commitment, *, actor: AbstractBaseUser | None, now: datetime) -> Commitment:
+def do_fulfil_commitment(commitment: Commitment, *, actor: User | None, now: datetime) -> Commitment:
     """Mark a commitment kept now; a clock that already ran out stays breached."""
     with transaction.atomic():
         locked = _locked(commitment)
@@ -34,7 +34,7 @@ def do_fulfil_commitment(commitment: Commitment, *, actor: AbstractBaseUser | No
 
 
 def do_cancel_commitment(
-    commitment: Commitment, *, actor: AbstractBaseUser | None, now: datetime, reason: str
+    commitment: Commitment, *, actor: User | None, now: datetime, reason: str
 ) -> Commitment:
     """Withdraw a commitment that no longer applies (the customer cancelled the booking)."""
     with transaction.atomic():

@@ -10,6 +10,7 @@ from ninja import Router
 from pydantic import Field
 
 from promisedesk.cases.api import CommitmentOut, list_of, render_commitment
+from promisedesk.actors import actor_of
 from promisedesk.errors import NotFound
 from promisedesk.schemas import Input, page
 
@@ -57,13 +58,13 @@ def read_commitment(request: HttpRequest, commitment_id: int) -> dict[str, Any]:
 
 @router.post("/{commitment_id}/fulfil", response=CommitmentOut)
 def fulfil(request: HttpRequest, commitment_id: int) -> dict[str, Any]:
-    done = do_fulfil_commitment(get_commitment(commitment_id), actor=request.user, now=timezone.now())
+    done = do_fulfil_commitment(get_commitment(commitment_id), actor=actor_of(request), now=timezone.now())
     return render_commitment(get_commitment(done.pk))
 
 
 @router.post("/{commitment_id}/cancel", response=CommitmentOut)
 def cancel(request: HttpRequest, commitment_id: int, payload: CancelIn) -> dict[str, Any]:
     done = do_cancel_commitment(
-        get_commitment(commitment_id), actor=request.user, now=timezone.now(), reason=payload.reason
+        get_commitment(commitment_id), actor=actor_of(request), now=timezone.now(), reason=payload.reason
     )
     return render_commitment(get_commitment(done.pk))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
 from promisedesk.calendars.models import BusinessCalendar
@@ -51,7 +51,7 @@ def _validated(fields: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def do_create_promise(*, actor: AbstractBaseUser | None, now: datetime, code: str, **fields: Any) -> PromiseVersion:
+def do_create_promise(*, actor: User | None, now: datetime, code: str, **fields: Any) -> PromiseVersion:
     """Create a promise with its first version, a draft."""
     data = _validated(fields)
     try:
@@ -74,7 +74,7 @@ def latest_version(code: str, *, lock: bool = False) -> PromiseVersion:
     return found
 
 
-def do_edit_promise(*, actor: AbstractBaseUser | None, now: datetime, code: str, **changes: Any) -> PromiseVersion:
+def do_edit_promise(*, actor: User | None, now: datetime, code: str, **changes: Any) -> PromiseVersion:
     """Edit the draft; when the latest version is not a draft, start a new draft from it."""
     with transaction.atomic():
         latest = latest_version(code, lock=True)
@@ -99,7 +99,7 @@ def do_edit_promise(*, actor: AbstractBaseUser | None, now: datetime, code: str,
         )
 
 
-def do_publish_promise(*, actor: AbstractBaseUser | None, now: datetime, code: str) -> PromiseVersion:
+def do_publish_promise(*, actor: User | None, now: datetime, code: str) -> PromiseVersion:
     """Publish the draft; the version it replaces is superseded at the same instant."""
     with transaction.atomic():
         latest = latest_version(code, lock=True)
@@ -117,7 +117,7 @@ def do_publish_promise(*, actor: AbstractBaseUser | None, now: datetime, code: s
         return latest
 
 
-def do_retire_promise(*, actor: AbstractBaseUser | None, now: datetime, code: str) -> PromiseVersion:
+def do_retire_promise(*, actor: User | None, now: datetime, code: str) -> PromiseVersion:
     """Withdraw the published version: new cases no longer get it; open ones keep it."""
     with transaction.atomic():
         latest_version(code)  # 404 for an unknown code

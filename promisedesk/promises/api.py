@@ -10,6 +10,7 @@ from django.utils import timezone
 from ninja import Router, Schema, Status
 from pydantic import Field
 
+from promisedesk.actors import actor_of
 from promisedesk.cases.api import list_of
 from promisedesk.schemas import Input, page
 
@@ -126,15 +127,12 @@ def _fields(payload: Input, *, exclude_unset: bool) -> dict[str, Any]:
     return data
 
 
-def _actor(request: HttpRequest) -> Any:
-    return request.user if request.user.is_authenticated else None
-
 
 @router.post("", response={201: VersionOut})
 def create_promise(request: HttpRequest, payload: PromiseIn) -> Status:
     fields = _fields(payload, exclude_unset=False)
     return Status(
-        201, render(do_create_promise(actor=_actor(request), now=timezone.now(), code=payload.code, **fields))
+        201, render(do_create_promise(actor=actor_of(request), now=timezone.now(), code=payload.code, **fields))
     )
 
 
@@ -166,17 +164,17 @@ def read_promise(request: HttpRequest, code: str) -> dict[str, Any]:
 @router.patch("/{code}", response=VersionOut)
 def edit_promise(request: HttpRequest, code: str, payload: PromisePatch) -> dict[str, Any]:
     fields = {k: v for k, v in _fields(payload, exclude_unset=True).items() if v is not None}
-    return render(do_edit_promise(actor=_actor(request), now=timezone.now(), code=code, **fields))
+    return render(do_edit_promise(actor=actor_of(request), now=timezone.now(), code=code, **fields))
 
 
 @router.post("/{code}/publish", response=VersionOut)
 def publish_promise(request: HttpRequest, code: str) -> dict[str, Any]:
-    return render(do_publish_promise(actor=_actor(request), now=timezone.now(), code=code))
+    return render(do_publish_promise(actor=actor_of(request), now=timezone.now(), code=code))
 
 
 @router.post("/{code}/retire", response=VersionOut)
 def retire_promise(request: HttpRequest, code: str) -> dict[str, Any]:
-    return render(do_retire_promise(actor=_actor(request), now=timezone.now(), code=code))
+    return render(do_retire_promise(actor=actor_of(request), now=timezone.now(), code=code))
 
 
 @router.get("/{code}/versions", response=list_of(VersionOut))

@@ -5,7 +5,7 @@ import threading
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
-from waitress import serve
+from waitress import serve  # type: ignore[import-untyped]
 
 from promisedesk.commitments.worker import run_worker
 from promisedesk.wsgi import application
