@@ -105,14 +105,25 @@ def do_open_case(
                 appointment_end=appointment_end,
                 summary=summary,
                 last_event_at=opened,
+                stage=Stage.DESIGN if appointment_start else Stage.NEED_IDENTIFICATION,
                 created_at=now,
                 created_by=actor,
             )
             _attach_promises(case, customer, now)
-            _append(case, actor=actor, now=now, type="case_opened", at=opened, note="", data={"channel": channel})
-            if appointment_start is not None:
-                window = {"start": appointment_start.isoformat(), "end": appointment_end.isoformat()}  # type: ignore[union-attr]
-                _append(case, actor=actor, now=now, type="appointment_scheduled", at=opened, note="", data=window)
+            opening = [
+                CaseEvent(
+                    case=case, type="case_opened", at=opened, data={"channel": channel}, actor=actor, recorded_at=now
+                )
+            ]
+            if appointment_start is not None and appointment_end is not None:
+                window = {"start": appointment_start.isoformat(), "end": appointment_end.isoformat()}
+                opening.append(
+                    CaseEvent(
+                        case=case, type="appointment_scheduled", at=opened, data=window, actor=actor, recorded_at=now
+                    )
+                )
+            # The clocks were started as they were attached, so these need no reaction.
+            CaseEvent.objects.bulk_create(opening)
             return case, True
     except IntegrityError:
         if external_ref:
@@ -123,6 +134,8 @@ def do_open_case(
 
 
 def _attach_promises(case: Case, customer: Customer, now: datetime) -> None:
+    from promisedesk.calendars.compiled import clock_for
+    from promisedesk.commitments import clock as clocks
     from promisedesk.commitments.engine import commitment_from_version
     from promisedesk.commitments.models import Commitment
     from promisedesk.promises.selectors import versions_for_case
@@ -134,7 +147,11 @@ def _attach_promises(case: Case, customer: Customer, now: datetime) -> None:
         tier=customer.tier,
         priority=case.priority,
     )
-    Commitment.objects.bulk_create([commitment_from_version(case, v, now) for v in versions])
+    commitments = [commitment_from_version(case, v, now) for v in versions]
+    for commitment in commitments:
+        if "case_opened" in commitment.rules["start_on"]:
+            clocks.start(commitment, case.opened_at, clock_for(commitment.calendar))
+    Commitment.objects.bulk_create(commitments)
 
 
 def _append(
