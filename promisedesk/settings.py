@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "promisedesk.commitments",
     "promisedesk.breaches",
     "promisedesk.desk",
+    "promisedesk.notifications",
     "promisedesk.demo",
 ]
 

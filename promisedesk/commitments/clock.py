@@ -117,6 +117,11 @@ def resume(commitment: Commitment, at: datetime, clock: BusinessClock) -> None:
 
 def stop(commitment: Commitment, at: datetime, clock: BusinessClock) -> None:
     """The promised thing happened: met if the clock had not run out, else note when."""
+    if commitment.state == State.PENDING and commitment.scheduled_start is not None:
+        # Done before the booked window even opened (the installer came early): kept.
+        commitment.state, commitment.met_at = State.MET, at
+        commitment.scheduled_start = commitment.next_check_at = None
+        return
     if commitment.state in (State.RUNNING, State.PAUSED):
         if commitment.state == State.RUNNING and commitment.segment_started_at is not None:
             _close_segment(commitment, at, clock)

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from promisedesk.breaches.models import Breach, Source
 from promisedesk.calendars.compiled import clock_for
@@ -89,22 +90,19 @@ def react_to_event(case: Case, event: CaseEvent, now: datetime) -> list[Commitme
     the sweeper's compare-and-set then finds the row already moved on.
     """
     changed = []
-    open_ones = (
-        Commitment.objects.select_for_update().filter(case=case, state__in=OPEN_STATES).select_related("calendar")
+    # Open clocks move; a breached clock can still be stopped late, which is worth recording.
+    candidates = (
+        Commitment.objects.select_for_update()
+        .filter(Q(state__in=OPEN_STATES) | Q(state=State.BREACHED, stopped_at__isnull=True), case=case)
+        .select_related("calendar")
     )
-    for commitment in open_ones:
+    for commitment in candidates:
         before = (commitment.state, commitment.due_at, commitment.next_check_at, commitment.stopped_at)
         effects = clocks.apply_event(commitment, event.type, event.at, clock_for(commitment.calendar))
         if before != (commitment.state, commitment.due_at, commitment.next_check_at, commitment.stopped_at) or effects:
             commitment.save(update_fields=clocks.CHANGED_FIELDS)
             record_effects(commitment, effects, now)
             changed.append(commitment)
-    # A breached clock can still be stopped late; remember when, for the record.
-    late = Commitment.objects.filter(case=case, state=State.BREACHED, stopped_at__isnull=True)
-    for commitment in late:
-        if event.type in (commitment.rules or {}).get("stop_on", []):
-            commitment.stopped_at = event.at
-            commitment.save(update_fields=["stopped_at"])
     return changed
 
 

@@ -1,0 +1,246 @@
+"""Load the demo organisation through the ordinary actions, idempotently.
+
+Everything is looked up by its natural key first (username, calendar name, service
+code, promise code, customer and case external_ref) and created only when missing,
+so a second run finds it all and changes nothing. The organisation is set up two
+weeks before the history starts, so every case is judged by promises that were
+already published when it opened. Each step of a case is recorded with `now` set
+to the moment it happened, as if the desk had been running all along; the clocks
+judge every event as it arrives. A final sweep at the real `now` breaches the
+clocks whose time ran out with nobody acting.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.db.models import Count
+
+from promisedesk.breaches.models import Breach
+from promisedesk.calendars.actions import do_create_calendar
+from promisedesk.calendars.compiled import clock_for
+from promisedesk.calendars.models import BusinessCalendar
+from promisedesk.cases.actions import (
+    do_append_event,
+    do_create_customer,
+    do_create_service,
+    do_open_case,
+    do_record_oral_commitment,
+)
+from promisedesk.cases.models import Case, Customer, Service, Stage
+from promisedesk.commitments.models import Commitment, CommitmentAlert
+from promisedesk.commitments.sweeper import SweepResult, sweep
+from promisedesk.promises.actions import do_create_promise, do_publish_promise
+from promisedesk.promises.models import Promise
+
+from . import catalogue, people, story
+
+SET_UP_BEFORE_HISTORY = timedelta(days=14)
+PASSWORD_FILE = "admin-password.txt"
+
+
+@dataclass
+class Report:
+    """What the load did and what the organisation now looks like."""
+
+    now: datetime
+    created: dict[str, int] = field(default_factory=dict)
+    cases: int = 0
+    open_cases: int = 0
+    commitments: dict[str, int] = field(default_factory=dict)
+    oral: int = 0
+    breaches: dict[str, int] = field(default_factory=dict)
+    at_risk: int = 0
+    sweep: SweepResult | None = None
+    password: str | None = None
+
+    def lines(self) -> list[str]:
+        made = ", ".join(f"{n} {what}" for what, n in self.created.items() if n) or "nothing (all there already)"
+        states = ", ".join(f"{state} {n}" for state, n in sorted(self.commitments.items()))
+        verdicts = ", ".join(f"{status} {n}" for status, n in sorted(self.breaches.items())) or "none"
+        return [
+            f"Demo organisation as of {self.now.astimezone(story.TZ).isoformat()}",
+            f"  created: {made}",
+            f"  cases: {self.cases} ({self.open_cases} open)",
+            f"  commitments: {sum(self.commitments.values())} ({states}); oral promises {self.oral}",
+            f"  breaches: {sum(self.breaches.values())} ({verdicts}); at-risk warnings {self.at_risk}",
+            f"  {self.sweep}",
+        ]
+
+
+def load(now: datetime, *, cases: int = story.DEFAULT_CASES) -> Report:
+    """Load (or find) the whole demo organisation as of now; returns the report."""
+    report = Report(now=now)
+    since = now - story.HISTORY - SET_UP_BEFORE_HISTORY
+    with transaction.atomic():
+        report.password, users = ensure_users(since, report)
+        calendars = ensure_calendars(since, report)
+        ensure_services(report)
+        ensure_promises(since, users["zhou.min"], report)
+        everyone = people.customers(random.Random(story.SEED))
+        customer_ids = ensure_customers(since, everyone, report)
+        clocks = {name: clock_for(calendar) for name, calendar in calendars.items()}
+        plans = story.build(now, clocks, everyone, total=cases)
+        report.created["cases"] = load_cases(plans, users, customer_ids)
+    report.sweep = sweep(now)
+    count(report)
+    return report
+
+
+# -- staff -------------------------------------------------------------------------------
+
+
+def demo_password() -> str:
+    """The password saved under VAR_DIR, made on the first run and reused ever after."""
+    path = Path(settings.VAR_DIR) / PASSWORD_FILE
+    if path.exists() and path.read_text().strip():
+        return path.read_text().strip()
+    password = secrets.token_urlsafe(12)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(password + "\n")
+    return password
+
+
+def ensure_users(since: datetime, report: Report) -> tuple[str | None, dict[str, Any]]:
+    """The admin superuser and the staff; returns the admin password if it is the demo's."""
+    password = demo_password()
+    users = get_user_model().objects
+    admin = users.filter(username="admin").first()
+    shown: str | None = password
+    if admin is None:
+        admin = users.create_superuser("admin", "admin@example.com", password)
+        report.created["users"] = 1
+    elif not admin.check_password(password):
+        shown = None  # someone set their own password: not ours to show or change
+    found = {user.username: user for user in users.filter(username__in=[row[0] for row in catalogue.STAFF])}
+    hashed = make_password(password)  # hashed once: the staff share the demo password
+    for username, first, last, email, _role in catalogue.STAFF:
+        if username not in found:
+            found[username] = users.create(
+                username=username,
+                first_name=first,
+                last_name=last,
+                email=email,
+                is_staff=True,
+                password=hashed,
+                date_joined=since,
+            )
+            report.created["users"] = report.created.get("users", 0) + 1
+    return shown, {"admin": admin, **found}
+
+
+# -- calendars, services, promises, customers ----------------------------------------------
+
+
+def ensure_calendars(since: datetime, report: Report) -> dict[str, BusinessCalendar]:
+    out = {}
+    for spec in catalogue.CALENDARS:
+        found = BusinessCalendar.objects.filter(name=spec["name"]).first()
+        if found is None:
+            found = do_create_calendar(now=since, **spec)
+            report.created["calendars"] = report.created.get("calendars", 0) + 1
+        out[spec["name"]] = found
+    return out
+
+
+def ensure_services(report: Report) -> None:
+    existing = set(Service.objects.values_list("code", flat=True))
+    for code, name, price in catalogue.SERVICES:
+        if code not in existing:
+            do_create_service(code=code, name=name, price=Decimal(price) if price else None, currency="CNY")
+            report.created["services"] = report.created.get("services", 0) + 1
+
+
+def ensure_promises(since: datetime, manager: Any, report: Report) -> None:
+    """Draft each promise, then publish it a day later (after review), before any case opens."""
+    existing = set(Promise.objects.values_list("code", flat=True))
+    for spec in catalogue.PROMISES:
+        if spec["code"] in existing:
+            continue
+        do_create_promise(actor=manager, now=since, **spec)
+        do_publish_promise(actor=manager, now=since + timedelta(days=1), code=spec["code"])
+        report.created["promises"] = report.created.get("promises", 0) + 1
+
+
+def ensure_customers(since: datetime, everyone: list[people.Person], report: Report) -> dict[str, int]:
+    refs = [person.external_ref for person in everyone]
+    found = Customer.objects.filter(external_ref__in=refs).values_list("external_ref", "id")
+    ids: dict[str, int] = {ref: pk for ref, pk in found if ref}
+    for person in everyone:
+        if person.external_ref not in ids:
+            ids[person.external_ref] = do_create_customer(now=since, **person.fields()).pk
+            report.created["customers"] = report.created.get("customers", 0) + 1
+    return ids
+
+
+# -- cases -------------------------------------------------------------------------------------
+
+
+def load_cases(plans: list[story.CasePlan], users: dict[str, Any], customer_ids: dict[str, int]) -> int:
+    """Open every planned case that is not there yet and play its timeline; returns how many."""
+    refs = [plan.external_ref for plan in plans]
+    existing = set(Case.objects.filter(external_ref__in=refs).values_list("external_ref", flat=True))
+    made = 0
+    for plan in plans:
+        if plan.external_ref not in existing:
+            play(plan, users, customer_ids)
+            made += 1
+    return made
+
+
+def play(plan: story.CasePlan, users: dict[str, Any], customer_ids: dict[str, int]) -> Case:
+    start, end = plan.appointment or (None, None)
+    case, _created = do_open_case(
+        actor=users.get(plan.actor or ""),
+        now=plan.opened_at,
+        customer_id=customer_ids[plan.customer],
+        service_code=plan.service,
+        external_ref=plan.external_ref,
+        channel=plan.channel,
+        priority=plan.priority,
+        price=plan.price,
+        opened_at=plan.opened_at,
+        appointment_start=start,
+        appointment_end=end,
+        summary=plan.summary,
+    )
+    for step in plan.steps:
+        actor = users.get(step.actor or "")
+        if step.oral is not None:
+            oral = step.oral
+            do_record_oral_commitment(
+                case,
+                actor=actor,
+                now=step.at,
+                statement=oral.statement,
+                owner=oral.owner,
+                due_at=oral.due_at,
+                target=oral.target,
+                liability=oral.liability,
+                stop_on=oral.stop_on,
+            )
+        else:
+            do_append_event(case, actor=actor, now=step.at, type=step.type, at=step.at, note=step.note, data=step.data)
+    return case
+
+
+def count(report: Report) -> None:
+    report.cases = Case.objects.count()
+    report.open_cases = Case.objects.exclude(stage=Stage.CLOSED).count()
+    states = Commitment.objects.values_list("state").annotate(n=Count("id")).order_by()
+    report.commitments = {state: n for state, n in states}
+    report.oral = Commitment.objects.filter(promise_version__isnull=True).count()
+    verdicts = Breach.objects.values_list("status").annotate(n=Count("id")).order_by()
+    report.breaches = {status: n for status, n in verdicts}
+    report.at_risk = CommitmentAlert.objects.count()

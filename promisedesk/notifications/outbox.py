@@ -1,0 +1,54 @@
+"""Writing to the outbox from actions: render in the customer's language, store once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from promisedesk.cases.models import Customer
+
+from .models import Channel, OutboxMessage
+
+
+def customer_channels(customer: Customer) -> list[tuple[str, str]]:
+    """Where a customer can be reached: (channel, address) pairs."""
+    out = []
+    if customer.email:
+        out.append((Channel.EMAIL.value, customer.email))
+    if customer.phone:
+        out.append((Channel.SMS.value, customer.phone))
+    return out
+
+
+def queue_for_customer(
+    *, customer: Customer, case_id: int | None, event_key: str, template: str, context: dict[str, Any], now: datetime
+) -> list[OutboxMessage]:
+    """Queue a message to every channel of customer; a message already queued is left as it is."""
+    language = customer.locale or "zh-Hans"
+    with translation.override(language):
+        subject = render_to_string(f"notifications/{template}.subject.txt", context).strip()
+        body = render_to_string(f"notifications/{template}.txt", context).strip()
+    queued = []
+    for channel, address in customer_channels(customer):
+        try:
+            with transaction.atomic():
+                queued.append(
+                    OutboxMessage.objects.create(
+                        event_key=event_key,
+                        recipient=address,
+                        channel=channel,
+                        language=language,
+                        subject=subject if channel == Channel.EMAIL else "",
+                        body=body,
+                        case_id=case_id,
+                        next_attempt_at=now,
+                        created_at=now,
+                    )
+                )
+        except IntegrityError:
+            continue  # owed once: it is already in the outbox
+    return queued
