@@ -105,6 +105,7 @@ def health(request: HttpRequest) -> dict[str, str]:
 
 
 def _register_routers() -> None:
+    from promisedesk.breaches.api import compensations_router, root_causes_router
     from promisedesk.breaches.api import router as breaches_router
     from promisedesk.calendars.api import router as calendars_router
     from promisedesk.cases.api import router as cases_router
@@ -116,6 +117,8 @@ def _register_routers() -> None:
     api.add_router("/", cases_router)
     api.add_router("/commitments", commitments_router)
     api.add_router("/breaches", breaches_router)
+    api.add_router("/compensations", compensations_router)
+    api.add_router("/root-causes", root_causes_router)
 
 
 _register_routers()

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "promisedesk.breaches",
     "promisedesk.desk",
     "promisedesk.notifications",
+    "promisedesk.recovery",
     "promisedesk.demo",
 ]
 

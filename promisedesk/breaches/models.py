@@ -114,6 +114,16 @@ class CompensationStatus(models.TextChoices):
     DECLINED = "declined", _("declined")
 
 
+KIND_LABELS = {
+    "refund": _("refund"),
+    "voucher": _("voucher"),
+    "discount": _("discount"),
+    "gift": _("gift"),
+    "cash": _("cash"),
+    "apology": _("apology"),
+}
+
+
 class Compensation(models.Model):
     """What the customer gets for one breach: at most one per breach, ever.
 
@@ -158,6 +168,10 @@ class Compensation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount} {self.currency} for breach {self.breach_id} ({self.status})"
+
+    @property
+    def kind_label(self) -> str:
+        return str(KIND_LABELS.get(self.kind, self.kind))
 
 
 class Role(models.TextChoices):

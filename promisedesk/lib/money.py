@@ -58,3 +58,8 @@ def liability_amount(liability: dict, price: Decimal | None, currency: str) -> D
     if liability.get("cap") is not None:
         amount = min(amount, Decimal(liability["cap"]))
     return round_money(amount, currency)
+
+
+def format_money(amount: Decimal | None, currency: str) -> str | None:
+    """The decimal string the API shows: exactly the currency's minor units ("136.00")."""
+    return None if amount is None else str(round_money(Decimal(amount), currency))

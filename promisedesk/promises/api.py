@@ -38,6 +38,7 @@ class Standard(Input):
     calendar: int | str | None = None
     warn_at: str | None = Field(default=None, max_length=32)
     breach_by: str | None = Field(default=None, max_length=32)
+    max_pause: str | None = Field(default=None, max_length=32)
 
 
 class Liability(Input):
@@ -125,7 +126,6 @@ def _fields(payload: Input, *, exclude_unset: bool) -> dict[str, Any]:
     if data.get("liability") is not None:
         data["liability"] = {k: v for k, v in data["liability"].items() if v is not None}
     return data
-
 
 
 @router.post("", response={201: VersionOut})

@@ -52,7 +52,17 @@ def parse_warn_at(value: Any, field: str = "standard.warn_at") -> str | None:
 
 def normalise_standard(raw: dict[str, Any] | None, kind: str) -> dict[str, Any]:
     raw = dict(raw or {})
-    unknown = set(raw) - {"start_on", "stop_on", "pause_on", "resume_on", "target", "calendar", "warn_at", "breach_by"}
+    unknown = set(raw) - {
+        "start_on",
+        "stop_on",
+        "pause_on",
+        "resume_on",
+        "target",
+        "calendar",
+        "warn_at",
+        "breach_by",
+        "max_pause",
+    }
     if unknown:
         field = sorted(unknown)[0]
         raise DomainError("unknown_field", f"standard has no field {field!r}", f"standard.{field}")
@@ -65,6 +75,13 @@ def normalise_standard(raw: dict[str, Any] | None, kind: str) -> dict[str, Any]:
         "warn_at": parse_warn_at(raw.get("warn_at")),
         "breach_by": raw.get("breach_by") or ("clock" if raw.get("target") else "verified_report"),
     }
+    out["max_pause"] = None
+    if raw.get("max_pause") is not None:
+        try:
+            parse_duration(raw["max_pause"])
+        except ValueError as exc:
+            raise DomainError("invalid_duration", str(exc), "standard.max_pause") from exc
+        out["max_pause"] = raw["max_pause"]
     if out["breach_by"] not in BREACH_BY:
         raise DomainError("invalid", f"breach_by is one of {', '.join(BREACH_BY)}", "standard.breach_by")
     if raw.get("target") is not None:
