@@ -27,7 +27,7 @@ def case_event(case_id: int, type: str, now: datetime, actor: User | None, note:
 def _commitment_for(case: Case, promise_code: str | None, commitment_id: int | None) -> Commitment:
     if (promise_code is None) == (commitment_id is None):
         raise DomainError("invalid", "name either the promise_code or the commitment", "promise_code")
-    query = Commitment.objects.select_for_update().filter(case=case)
+    query = Commitment.objects.select_for_update(of=("self",)).filter(case=case)
     if commitment_id is not None:
         found = query.filter(pk=commitment_id).first()
         if found is None:
@@ -148,11 +148,11 @@ def do_verify_breach(
     elif not note.strip():
         raise DomainError("missing_field", "a rejection needs its reason in the note", "note")
     with transaction.atomic():
-        locked = Breach.objects.select_for_update().select_related("case__customer").get(pk=breach.pk)
+        locked = Breach.objects.select_for_update(of=("self",)).select_related("case__customer").get(pk=breach.pk)
         if locked.status != Status.SUSPECTED:
             raise DomainError("already_decided", f"the breach is already {locked.status}", "verdict", status=409)
         commitment = (
-            Commitment.objects.select_for_update().filter(pk=locked.commitment_id).first()
+            Commitment.objects.select_for_update(of=("self",)).filter(pk=locked.commitment_id).first()
             if locked.commitment_id
             else None
         )
@@ -187,7 +187,7 @@ def do_set_root_cause(breach: Breach, *, actor: User | None, now: datetime, root
     """Name (or correct) the root cause of a verified breach, e.g. one the clock found."""
     _check_root_cause(root_cause)
     with transaction.atomic():
-        locked = Breach.objects.select_for_update().get(pk=breach.pk)
+        locked = Breach.objects.select_for_update(of=("self",)).get(pk=breach.pk)
         if locked.status != Status.VERIFIED:
             raise DomainError("not_verified", "only a verified breach has a root cause", "root_cause", status=409)
         locked.root_cause = root_cause

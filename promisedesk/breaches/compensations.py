@@ -28,7 +28,11 @@ def approval_limit(user: User | None, currency: str) -> Decimal | None:
 
 
 def _locked(compensation: Compensation) -> Compensation:
-    return Compensation.objects.select_for_update().select_related("case__customer", "breach").get(pk=compensation.pk)
+    return (
+        Compensation.objects.select_for_update(of=("self",))
+        .select_related("case__customer", "breach")
+        .get(pk=compensation.pk)
+    )
 
 
 def do_approve_compensation(

@@ -130,7 +130,7 @@ def settle_breach(breach_id: int, now: datetime) -> bool:
 
     with transaction.atomic():
         breach = (
-            Breach.objects.select_for_update()
+            Breach.objects.select_for_update(of=("self",))
             .select_related("case__customer", "commitment__promise_version")
             .filter(pk=breach_id, status=Status.VERIFIED, settled_at__isnull=True)
             .first()

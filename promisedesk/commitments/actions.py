@@ -16,7 +16,7 @@ from .models import Commitment, State
 
 
 def _locked(commitment: Commitment) -> Commitment:
-    return Commitment.objects.select_for_update().select_related("calendar").get(pk=commitment.pk)
+    return Commitment.objects.select_for_update(of=("self",)).select_related("calendar").get(pk=commitment.pk)
 
 
 def do_fulfil_commitment(commitment: Commitment, *, actor: User | None, now: datetime) -> Commitment:
@@ -33,9 +33,7 @@ def do_fulfil_commitment(commitment: Commitment, *, actor: User | None, now: dat
         return locked
 
 
-def do_cancel_commitment(
-    commitment: Commitment, *, actor: User | None, now: datetime, reason: str
-) -> Commitment:
+def do_cancel_commitment(commitment: Commitment, *, actor: User | None, now: datetime, reason: str) -> Commitment:
     """Withdraw a commitment that no longer applies (the customer cancelled the booking)."""
     with transaction.atomic():
         locked = _locked(commitment)

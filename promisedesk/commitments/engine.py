@@ -92,7 +92,7 @@ def react_to_event(case: Case, event: CaseEvent, now: datetime) -> list[Commitme
     changed = []
     # Open clocks move; a breached clock can still be stopped late, which is worth recording.
     candidates = (
-        Commitment.objects.select_for_update()
+        Commitment.objects.select_for_update(of=("self",))
         .filter(Q(state__in=OPEN_STATES) | Q(state=State.BREACHED, stopped_at__isnull=True), case=case)
         .select_related("calendar")
     )
@@ -109,7 +109,12 @@ def react_to_event(case: Case, event: CaseEvent, now: datetime) -> list[Commitme
 def advance_one(commitment_id: int, now: datetime) -> bool:
     """Sweep one commitment the slow, general way (scheduled starts); True if it moved."""
     with transaction.atomic():
-        commitment = Commitment.objects.select_for_update().select_related("calendar").filter(pk=commitment_id).first()
+        commitment = (
+            Commitment.objects.select_for_update(of=("self",))
+            .select_related("calendar")
+            .filter(pk=commitment_id)
+            .first()
+        )
         if commitment is None or commitment.next_check_at is None or commitment.next_check_at > now:
             return False
         effects = clocks.advance(commitment, now, clock_for(commitment.calendar))

@@ -17,7 +17,7 @@ def move_appointment_clocks(case: Case) -> int:
     new window rather than carrying time from the old one.
     """
     moved = 0
-    for commitment in Commitment.objects.select_for_update().filter(
+    for commitment in Commitment.objects.select_for_update(of=("self",)).filter(
         case=case, state__in=(State.PENDING, State.RUNNING)
     ):
         starts = (commitment.rules or {}).get("start_on", [])

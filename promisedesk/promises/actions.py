@@ -67,7 +67,7 @@ def do_create_promise(*, actor: User | None, now: datetime, code: str, **fields:
 def latest_version(code: str, *, lock: bool = False) -> PromiseVersion:
     query = PromiseVersion.objects.select_related("promise", "calendar").filter(promise__code=code)
     if lock:
-        query = query.select_for_update()
+        query = query.select_for_update(of=("self",))
     found = query.order_by("-number").first()
     if found is None:
         raise NotFound(f"promise {code!r}")
@@ -122,7 +122,7 @@ def do_retire_promise(*, actor: User | None, now: datetime, code: str) -> Promis
     with transaction.atomic():
         latest_version(code)  # 404 for an unknown code
         published = (
-            PromiseVersion.objects.select_for_update()
+            PromiseVersion.objects.select_for_update(of=("self",))
             .filter(promise__code=code, status=VersionStatus.PUBLISHED)
             .first()
         )
