@@ -171,6 +171,7 @@ def _reject(breach: Breach, *, actor: User | None, now: datetime, note: str) -> 
     breach.verified_at = now
     breach.verdict_note = note
     breach.save(update_fields=["status", "verified_by", "verified_at", "verdict_note"])
+    _restore_commitment(breach, now)
     case_event(breach.case_id, "breach_rejected", now, actor, note, breach=breach.pk)
     if breach.source == Source.CLAIM:
         queue_for_customer(
@@ -181,6 +182,21 @@ def _reject(breach: Breach, *, actor: User | None, now: datetime, note: str) -> 
             context={"breach": breach, "reason": note, "case": breach.case},
             now=now,
         )
+
+
+def _restore_commitment(breach: Breach, now: datetime) -> None:
+    """A rejected clock breach was no breach: the commitment counts as kept if its stop came,
+    and as withdrawn for this case if it never did (the clock has nothing left to measure)."""
+    commitment = (
+        Commitment.objects.select_for_update(of=("self",)).filter(pk=breach.commitment_id, state=State.BREACHED).first()
+    )
+    if commitment is None or commitment.breaches.exclude(status=Status.REJECTED).exists():
+        return
+    if commitment.stopped_at is not None:
+        commitment.state, commitment.met_at = State.MET, commitment.stopped_at
+    else:
+        commitment.state, commitment.cancelled_at = State.CANCELLED, now
+    commitment.save(update_fields=["state", "met_at", "cancelled_at"])
 
 
 def do_set_root_cause(breach: Breach, *, actor: User | None, now: datetime, root_cause: str) -> Breach:

@@ -26,7 +26,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import Count
 
-from promisedesk.breaches.models import Breach
+from promisedesk.breaches.models import Breach, Compensation
 from promisedesk.calendars.actions import do_create_calendar
 from promisedesk.calendars.compiled import clock_for
 from promisedesk.calendars.models import BusinessCalendar
@@ -40,6 +40,7 @@ from promisedesk.cases.actions import (
 from promisedesk.cases.models import Case, Customer, Service, Stage
 from promisedesk.commitments.models import Commitment, CommitmentAlert
 from promisedesk.commitments.sweeper import SweepResult, sweep
+from promisedesk.demo import makegood
 from promisedesk.promises.actions import do_create_promise, do_publish_promise
 from promisedesk.promises.models import Promise
 
@@ -61,6 +62,7 @@ class Report:
     oral: int = 0
     breaches: dict[str, int] = field(default_factory=dict)
     at_risk: int = 0
+    compensations: dict[str, int] = field(default_factory=dict)
     sweep: SweepResult | None = None
     password: str | None = None
 
@@ -74,6 +76,9 @@ class Report:
             f"  cases: {self.cases} ({self.open_cases} open)",
             f"  commitments: {sum(self.commitments.values())} ({states}); oral promises {self.oral}",
             f"  breaches: {sum(self.breaches.values())} ({verdicts}); at-risk warnings {self.at_risk}",
+            f"  compensations: {sum(self.compensations.values())} ("
+            + (", ".join(f"{status} {n}" for status, n in sorted(self.compensations.items())) or "none")
+            + ")",
             f"  {self.sweep}",
         ]
 
@@ -84,6 +89,7 @@ def load(now: datetime, *, cases: int = story.DEFAULT_CASES) -> Report:
     since = now - story.HISTORY - SET_UP_BEFORE_HISTORY
     with transaction.atomic():
         report.password, users = ensure_users(since, report)
+        makegood.ensure_reference_data(users)
         calendars = ensure_calendars(since, report)
         ensure_services(report)
         ensure_promises(since, users["zhou.min"], report)
@@ -93,6 +99,7 @@ def load(now: datetime, *, cases: int = story.DEFAULT_CASES) -> Report:
         plans = story.build(now, clocks, everyone, total=cases)
         report.created["cases"] = load_cases(plans, users, customer_ids)
     report.sweep = sweep(now)
+    makegood.give_verdicts(now, users["zhou.min"])
     count(report)
     return report
 
@@ -232,6 +239,14 @@ def play(plan: story.CasePlan, users: dict[str, Any], customer_ids: dict[str, in
             )
         else:
             do_append_event(case, actor=actor, now=step.at, type=step.type, at=step.at, note=step.note, data=step.data)
+            if step.type in makegood.CLAIM_EVENTS and step.data.get("promise_code"):
+                makegood.report_claim(
+                    case,
+                    at=step.at,
+                    note=step.note,
+                    promise_code=step.data["promise_code"],
+                    key=f"demo:{plan.external_ref}:{step.type}",
+                )
     return case
 
 
@@ -244,3 +259,5 @@ def count(report: Report) -> None:
     verdicts = Breach.objects.values_list("status").annotate(n=Count("id")).order_by()
     report.breaches = {status: n for status, n in verdicts}
     report.at_risk = CommitmentAlert.objects.count()
+    paid = Compensation.objects.values_list("status").annotate(n=Count("id")).order_by()
+    report.compensations = {status: n for status, n in paid}

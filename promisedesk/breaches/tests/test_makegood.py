@@ -285,3 +285,16 @@ def test_root_cause_list_is_maintained(api, root_causes):
     assert [c["code"] for c in api.get("/root-causes").json()["items"]] == ["dispatch", "staffing"]
     assert api.post("/root-causes", {"code": "weather", "name_en": "Weather", "name_zh": "天气"}).status_code == 201
     assert api.post("/root-causes", {"code": "weather", "name_en": "W", "name_zh": "天"}).status_code == 409
+
+
+def test_rejecting_a_clock_breach_restores_the_commitment(api, coach_line, clock):
+    case_id = coach_line["id"]
+    clock.advance(minutes=10)
+    api.post(f"/cases/{case_id}/events", {"type": "boarding_closed"})
+    clock.advance(minutes=20)
+    api.post(f"/cases/{case_id}/events", {"type": "departed"})  # 20 minutes for a 5-minute promise
+    [breach] = api.get("/breaches", case=case_id).json()["items"]
+    assert (breach["source"], breach["status"]) == ("clock", "suspected")  # pays only once verified
+    api.post(f"/breaches/{breach['id']}/verify", {"verdict": "rejected", "note": "held for a late passenger's wheelchair"})
+    commitment = next(c for c in api.get(f"/cases/{case_id}").json()["commitments"] if c["promise_code"] == "depart-on-time")
+    assert commitment["state"] == "met"
