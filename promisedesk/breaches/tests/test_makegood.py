@@ -295,6 +295,10 @@ def test_rejecting_a_clock_breach_restores_the_commitment(api, coach_line, clock
     api.post(f"/cases/{case_id}/events", {"type": "departed"})  # 20 minutes for a 5-minute promise
     [breach] = api.get("/breaches", case=case_id).json()["items"]
     assert (breach["source"], breach["status"]) == ("clock", "suspected")  # pays only once verified
-    api.post(f"/breaches/{breach['id']}/verify", {"verdict": "rejected", "note": "held for a late passenger's wheelchair"})
-    commitment = next(c for c in api.get(f"/cases/{case_id}").json()["commitments"] if c["promise_code"] == "depart-on-time")
+    api.post(
+        f"/breaches/{breach['id']}/verify", {"verdict": "rejected", "note": "held for a late passenger's wheelchair"}
+    )
+    commitment = next(
+        c for c in api.get(f"/cases/{case_id}").json()["commitments"] if c["promise_code"] == "depart-on-time"
+    )
     assert commitment["state"] == "met"
