@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -91,6 +92,11 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 def on_overflow(request: HttpRequest, exc: OverflowError) -> HttpResponse:
     # An id or number beyond what the database can store cannot name anything.
     return error_response(400, "out_of_range", "a number in the request is out of range")
+
+
+@api.exception_handler(MultiPartParserError)
+def on_bad_upload(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+    return error_response(400, "invalid_upload", f"the uploaded form could not be read: {exc}")
 
 
 @api.exception_handler(HttpError)
