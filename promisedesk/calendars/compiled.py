@@ -1,4 +1,10 @@
-"""Compiled calendars cached per process, keyed by id and revision."""
+"""Compiled calendars cached per process, keyed by id and revision.
+
+Another process's change shows as a new revision. A calendar saved in this process
+is also dropped from the cache at once (models.py connects `forget` to the save and
+delete signals), so a row that reuses an id, as a test database rolled back between
+tests does, can never be answered with another calendar's windows.
+"""
 
 from __future__ import annotations
 
@@ -34,3 +40,11 @@ def clock_for_id(calendar_id: int | None) -> BusinessClock:
     if hit is not None and hit[0] == revision:
         return hit[1]
     return clock_for(BusinessCalendar.objects.get(pk=calendar_id))
+
+
+def forget(calendar_id: int | None) -> None:
+    """Drop a calendar's compiled copy; the next clock_for compiles it afresh."""
+    if calendar_id is None:
+        return
+    with _lock:
+        _cache.pop(calendar_id, None)

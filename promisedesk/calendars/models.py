@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import models
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 
 from promisedesk.lib.businesstime import CalendarRules, parse_weekly_hours
 
@@ -39,3 +41,12 @@ class BusinessCalendar(models.Model):
             holidays=frozenset(date.fromisoformat(d) for d in self.holidays),
             extra_workdays=frozenset(date.fromisoformat(d) for d in self.extra_workdays),
         )
+
+
+@receiver(post_save, sender=BusinessCalendar, dispatch_uid="calendars.forget_compiled_on_save")
+@receiver(post_delete, sender=BusinessCalendar, dispatch_uid="calendars.forget_compiled_on_delete")
+def forget_compiled(sender: type[BusinessCalendar], instance: BusinessCalendar, **kwargs: object) -> None:
+    """A saved or deleted calendar's compiled windows are stale in this process."""
+    from .compiled import forget
+
+    forget(instance.pk)

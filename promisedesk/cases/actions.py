@@ -256,7 +256,7 @@ def do_record_oral_commitment(
             statement=statement,
             owner=owner_user,
             rules={"start_on": [], "stop_on": event_list(stop_on, "stop_on")},
-            target_us=int((due - now).total_seconds() * 1_000_000),
+            target_us=(due - now) // timedelta(microseconds=1),
             liability=normalise_liability(liability),
             state=State.RUNNING,
             started_at=now,

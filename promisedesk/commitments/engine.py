@@ -4,7 +4,7 @@ and record what the clocks did (warnings, breaches) exactly once."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -43,7 +43,7 @@ def commitment_from_version(case: Case, version: PromiseVersion, now: datetime) 
         version_number=version.number,
         rules={k: standard.get(k, []) for k in ("start_on", "stop_on", "pause_on", "resume_on")},
         calendar=version.calendar,
-        target_us=int(parse_duration(target).total_seconds() * 1_000_000) if target else None,
+        target_us=parse_duration(target) // timedelta(microseconds=1) if target else None,
         warn_rule=standard.get("warn_at"),
         liability=version.liability,
         state=State.PENDING,

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 _DURATION = re.compile(
     r"^P(?!$)(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
-    r"(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$"
+    r"(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$",
+    re.ASCII,  # \d would otherwise take any script's digits (PT٣H)
 )
 # A promise measured in centuries is a typo, and such numbers overflow timedelta.
 MAX_DURATION = timedelta(days=3660)
@@ -37,14 +38,14 @@ def parse_duration(text: str) -> timedelta:
 
 
 def format_duration(value: timedelta) -> str:
-    """Write a non-negative timedelta in hours (PT24H, PT1H30M, PT0S).
+    """Write a non-negative timedelta in hours (PT24H, PT1H30M, PT0S), dropping fractions of a second.
 
     Hours rather than days: on a business calendar "one day" of working time is
     ambiguous, twenty-four working hours is not.
     """
-    total = int(value.total_seconds())
-    if total < 0:
+    if value < timedelta(0):
         raise ValueError("a duration cannot be negative")
+    total = value // timedelta(seconds=1)  # exact, unlike total_seconds() on long spans
     hours, rest = divmod(total, 3600)
     minutes, seconds = divmod(rest, 60)
     clock = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
