@@ -109,7 +109,7 @@ def do_open_case(
                 created_at=now,
                 created_by=actor,
             )
-            _attach_promises(case, customer, now)
+            case.attached_commitments = _attach_promises(case, customer, now)  # type: ignore[attr-defined]
             opening = [
                 CaseEvent(
                     case=case, type="case_opened", at=opened, data={"channel": channel}, actor=actor, recorded_at=now
@@ -133,7 +133,7 @@ def do_open_case(
         raise
 
 
-def _attach_promises(case: Case, customer: Customer, now: datetime) -> None:
+def _attach_promises(case: Case, customer: Customer, now: datetime) -> list[Any]:
     from promisedesk.calendars.compiled import clock_for
     from promisedesk.commitments import clock as clocks
     from promisedesk.commitments.engine import commitment_from_version
@@ -151,7 +151,7 @@ def _attach_promises(case: Case, customer: Customer, now: datetime) -> None:
     for commitment in commitments:
         if "case_opened" in commitment.rules["start_on"]:
             clocks.start(commitment, case.opened_at, clock_for(commitment.calendar))
-    Commitment.objects.bulk_create(commitments)
+    return Commitment.objects.bulk_create(commitments)
 
 
 def _append(

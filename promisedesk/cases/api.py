@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -10,8 +11,8 @@ from django.utils import timezone
 from ninja import Router, Schema, Status
 from pydantic import AwareDatetime, Field
 
-from promisedesk.commitments.models import Commitment
 from promisedesk.actors import actor_of
+from promisedesk.commitments.models import Commitment
 from promisedesk.errors import NotFound
 from promisedesk.lib.durations import parse_duration
 from promisedesk.schemas import Input, page
@@ -181,11 +182,11 @@ def render_commitment(c: Commitment) -> dict[str, Any]:
         "statement": c.statement or (c.promise_version.statement_in("en") if c.promise_version else ""),
         "owner": c.owner.get_username() if c.owner else None,
         "state": c.state,
-        "started_at": c.started_at,
-        "due_at": c.due_at,
-        "warn_at": c.warn_at,
-        "met_at": c.met_at,
-        "breached_at": c.breached_at,
+        "started_at": _utc(c.started_at),
+        "due_at": _utc(c.due_at),
+        "warn_at": _utc(c.warn_at),
+        "met_at": _utc(c.met_at),
+        "breached_at": _utc(c.breached_at),
         "calendar": c.calendar_id,
     }
 
@@ -198,16 +199,22 @@ def render_summary(case: Case) -> dict[str, Any]:
         "service": case.service.code,
         "channel": case.channel,
         "priority": case.priority,
-        "opened_at": case.opened_at,
+        "opened_at": _utc(case.opened_at),
         "stage": case.stage,
     }
 
 
-def render_case(case: Case) -> dict[str, Any]:
-    commitments = case.commitments.select_related("promise_version", "owner").order_by("id")
+def _utc(moment: datetime | None) -> datetime | None:
+    return moment.astimezone(UTC) if moment is not None else None
+
+
+def render_case(case: Case, commitments: list[Commitment] | None = None) -> dict[str, Any]:
+    """The case with its commitments (read now, unless the caller has them in hand)."""
+    if commitments is None:
+        commitments = list(case.commitments.select_related("promise_version", "owner").order_by("id"))
     appointment = None
     if case.appointment_start and case.appointment_end:
-        appointment = {"start": case.appointment_start, "end": case.appointment_end}
+        appointment = {"start": _utc(case.appointment_start), "end": _utc(case.appointment_end)}
     return {
         **render_summary(case),
         "price": str(case.price) if case.price is not None else None,
@@ -286,7 +293,9 @@ def open_case(request: HttpRequest, payload: CaseIn) -> Status:
         appointment_end=appointment.end if appointment else None,
         summary=payload.summary,
     )
-    return Status(201 if created else 200, render_case(get_case(case.pk)))
+    # A new case is rendered from what intake just wrote; a repeat is read back.
+    in_hand = getattr(case, "attached_commitments", None) if created else None
+    return Status(201 if created else 200, render_case(case if created else get_case(case.pk), in_hand))
 
 
 @router.get("cases", response=list_of(CaseSummary))

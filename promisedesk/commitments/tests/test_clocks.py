@@ -197,8 +197,10 @@ def test_calendar_change_recomputes_open_clocks_and_records_why(api, clock):
     # Monday is now a holiday: all 4 hours on Tuesday → 09:00–12:00 + 13:00–14:00
     assert moved["due_at"].startswith("2026-03-03T06:00:00")
     entries = [e for e in api.get(f"/cases/{case['id']}/events").json()["items"] if e["type"] == "clock_recomputed"]
-    assert entries and entries[0]["data"]["reason"] == "office closed"
-    assert entries[0]["data"]["old_due_at"].startswith("2026-03-02T06:00:00")
+    assert len(entries) == 1 and entries[0]["data"]["reason"] == "office closed"
+    [moved_clock] = entries[0]["data"]["clocks"]
+    assert moved_clock["old_due_at"].startswith("2026-03-02T06:00:00")
+    assert moved_clock["new_due_at"].startswith("2026-03-03T06:00:00")
 
 
 def test_oral_promise_with_owner_and_target(api, clock, staff):
