@@ -16,7 +16,6 @@ from ninja.security import HttpBearer
 from promisedesk.accounts.models import ApiToken, hash_token
 from promisedesk.errors import DomainError
 
-
 # Recording every use of a token would add a write to every request; the hour is enough.
 TOKEN_USE_GRANULARITY = timedelta(hours=1)
 

@@ -187,6 +187,8 @@ def _reject(breach: Breach, *, actor: User | None, now: datetime, note: str) -> 
 def _restore_commitment(breach: Breach, now: datetime) -> None:
     """A rejected clock breach was no breach: the commitment counts as kept if its stop came,
     and as withdrawn for this case if it never did (the clock has nothing left to measure)."""
+    if breach.commitment_id is None:
+        return
     commitment = (
         Commitment.objects.select_for_update(of=("self",)).filter(pk=breach.commitment_id, state=State.BREACHED).first()
     )

@@ -1,8 +1,9 @@
 """Breaches and compensations in the admin.
 
 Breaches and compensations are read-only here: they are verified, approved, issued
-and declined through the breach actions (API), which record who did what and pay at
-most once. Root causes and approval limits are reference data and edited here.
+and declined through the breach actions (the API, or the staff desk's case page,
+breach queue and ledger, which "View on site" opens), which record who did what and
+pay at most once. Root causes and approval limits are reference data and edited here.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import reverse
 
 from .models import ApprovalLimit, Breach, Compensation, RootCause
 
@@ -34,6 +36,9 @@ class BreachAdmin(ReadOnlyAdmin):
     list_select_related = ("case__customer", "case__service")
     date_hierarchy = "detected_at"
 
+    def view_on_site(self, obj: Breach) -> str:
+        return reverse("desk:case", args=[obj.case_id]) + f"#breach-{obj.pk}"
+
 
 @admin.register(Compensation)
 class CompensationAdmin(ReadOnlyAdmin):
@@ -42,6 +47,9 @@ class CompensationAdmin(ReadOnlyAdmin):
     search_fields = ("reference", "case__external_ref", "breach__promise_code")
     list_select_related = ("breach", "case__customer", "case__service")
     date_hierarchy = "created_at"
+
+    def view_on_site(self, obj: Compensation) -> str:
+        return reverse("desk:case", args=[obj.case_id]) + f"#breach-{obj.breach_id}"
 
 
 @admin.register(RootCause)

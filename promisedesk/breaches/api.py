@@ -294,7 +294,7 @@ def totals(query: QuerySet[Compensation]) -> list[dict[str, str]]:
         .annotate(total=Sum("amount"))
         .order_by("currency")
     )
-    return [{"currency": r["currency"], "amount": format_money(r["total"], r["currency"])} for r in rows]
+    return [{"currency": r["currency"], "amount": str(format_money(r["total"], r["currency"]))} for r in rows]
 
 
 @compensations_router.get("", response=CompensationList)

@@ -94,7 +94,9 @@ def do_issue_compensation(
         locked.status = CompensationStatus.ISSUED
         locked.issued_at, locked.issued_by = now, actor
         locked.save(update_fields=["status", "issued_at", "issued_by", "reference"])
-        compensation_event(locked, "compensation_issued", now, reference=locked.reference)
+        compensation_event(
+            locked, "compensation_issued", now, reference=locked.reference, by=actor.get_username() if actor else None
+        )
         queue_for_customer(
             customer=locked.case.customer,
             case_id=locked.case_id,
@@ -121,7 +123,9 @@ def do_decline_compensation(
         locked.status = CompensationStatus.DECLINED
         locked.declined_at, locked.declined_by, locked.decline_reason = now, actor, reason
         locked.save(update_fields=["status", "declined_at", "declined_by", "decline_reason"])
-        compensation_event(locked, "compensation_declined", now, reason=reason)
+        compensation_event(
+            locked, "compensation_declined", now, reason=reason, by=actor.get_username() if actor else None
+        )
         queue_for_customer(
             customer=locked.case.customer,
             case_id=locked.case_id,

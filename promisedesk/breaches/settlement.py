@@ -179,3 +179,11 @@ def settle_pending(now: datetime, batch: int = BATCH) -> int:
         .values_list("id", flat=True)[:batch]
     )
     return sum(1 for pk in ids if settle_breach(pk, now))
+
+
+def settle_all(now: datetime) -> int:
+    """Settle until nothing verified is left unsettled (`sweep --once`, catching up)."""
+    total = 0
+    while settled := settle_pending(now):
+        total += settled
+    return total

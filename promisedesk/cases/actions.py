@@ -216,7 +216,7 @@ def do_append_event(
     if when > now + FUTURE_SKEW:
         raise DomainError("in_future", "an event cannot lie in the future", "at")
     with transaction.atomic():
-        locked = Case.objects.select_for_update(of=("self",)).select_related("service").get(pk=case.pk)
+        locked = Case.objects.select_for_update(no_key=True, of=("self",)).select_related("service").get(pk=case.pk)
         if when < locked.last_event_at:
             raise DomainError(
                 "before_previous_event",

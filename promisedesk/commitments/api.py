@@ -9,8 +9,8 @@ from django.utils import timezone
 from ninja import Router
 from pydantic import Field
 
-from promisedesk.cases.api import CommitmentOut, list_of, render_commitment
 from promisedesk.actors import actor_of
+from promisedesk.cases.api import CommitmentOut, list_of, render_commitment
 from promisedesk.errors import NotFound
 from promisedesk.schemas import Input, page
 

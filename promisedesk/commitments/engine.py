@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from promisedesk.breaches.models import Breach, Source
@@ -106,25 +105,4 @@ def react_to_event(case: Case, event: CaseEvent, now: datetime) -> list[Commitme
     return changed
 
 
-def advance_one(commitment_id: int, now: datetime) -> bool:
-    """Sweep one commitment the slow, general way (scheduled starts); True if it moved."""
-    with transaction.atomic():
-        commitment = (
-            Commitment.objects.select_for_update(of=("self",))
-            .select_related("calendar")
-            .filter(pk=commitment_id)
-            .first()
-        )
-        if commitment is None or commitment.next_check_at is None or commitment.next_check_at > now:
-            return False
-        effects = clocks.advance(commitment, now, clock_for(commitment.calendar))
-        commitment.save(update_fields=clocks.CHANGED_FIELDS)
-        try:
-            with transaction.atomic():
-                record_effects(commitment, effects, now)
-        except IntegrityError:
-            return False
-        return True
-
-
-__all__ = ["SYSTEM_EVENT_TYPES", "advance_one", "commitment_from_version", "react_to_event", "record_effects"]
+__all__ = ["SYSTEM_EVENT_TYPES", "commitment_from_version", "react_to_event", "record_effects"]

@@ -48,9 +48,13 @@ def recompute_open_clocks(calendar: BusinessCalendar, *, now: datetime, reason: 
     clock = clock_for(calendar)
     # The default ordering (due_at, id) is kept on purpose: writing the rows back in
     # due order walks the (state, due_at) index in order, measurably faster than id order.
-    query = Commitment.objects.filter(
-        calendar=calendar, state__in=(State.RUNNING, State.PAUSED), target_us__isnull=False
-    ).values_list(*FIELDS)
+    # Locked until the change commits: a sweeper (SKIP LOCKED) or an event must not move
+    # these clocks between this read and the write below, or the write would undo it.
+    query = (
+        Commitment.objects.select_for_update()
+        .filter(calendar=calendar, state__in=(State.RUNNING, State.PAUSED), target_us__isnull=False)
+        .values_list(*FIELDS)
+    )
     updates: list[tuple] = []
     moved_by_case: dict[int, list[dict[str, object]]] = defaultdict(list)
     adapt = _datetime_adapter()

@@ -1,32 +1,49 @@
 """The sweeper: find clocks whose warning or due time has passed and record it once.
 
-Concurrency, in steps:
-1. Read a batch of candidate ids from the partial index on `next_check_at`
-   (only rows that need a sweep are in it, so the cost does not grow with the
-   clocks that are not due).
-2. In one transaction, move the batch with a single UPDATE … WHERE id IN (…) AND
-   the row is still in the state we read … RETURNING id: a compare-and-set. Rows
-   another worker (or an event) moved first no longer match and are not returned.
-3. In the same transaction insert the breach / alert rows and timeline entries for
-   exactly the returned ids. Their unique constraints make a duplicate impossible
-   even if step 2 were wrong; a crash before commit loses nothing, because the
-   whole batch rolls back and the rows are still due for the next sweep.
+Concurrency, in steps (one transaction per batch of at most BATCH clocks):
+1. Lock a batch of clocks with `next_check_at <= now`, read through the partial
+   index on that column alone (only clocks that need a sweep are in it, so the cost
+   does not grow with the clocks that are not due, and no other index can tempt the
+   planner into reading every running clock). On PostgreSQL the rows are taken
+   FOR UPDATE SKIP LOCKED, so sweepers running at once split the work instead of
+   queueing on the same rows; on SQLite the transaction is IMMEDIATE, so it holds
+   the write lock from its first statement and no other writer can move the rows.
+2. Sort the batch in memory: warnings that passed, breaches that passed, scheduled
+   starts that came. Move each group with one UPDATE … WHERE id IN (…) AND its
+   warning / breach is still unrecorded (a compare-and-set). After step 1 it must
+   move every row; if it does not, something else changed them, and the whole batch
+   is rolled back rather than recorded from a stale read.
+3. In the same transaction insert the alert / breach rows and timeline entries.
+   Their unique constraints make a duplicate impossible even if steps 1–2 were
+   wrong; a worker that dies before commit loses nothing, because the batch rolls
+   back and its rows are still due for the next sweep.
+Every clock in a batch leaves it with `next_check_at` after now (or null), so each
+sweep ends. A clock found long overdue records its warning and then its breach, each
+at its own instant, as a late timeline event would (clock.advance).
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import select
+import sys
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import connection, transaction
+from django.db import connections, router, transaction
+from django.db.models import Case, F, Model, Q, QuerySet, When
 
 from promisedesk.breaches.models import Breach, Source
+from promisedesk.calendars.compiled import clock_for
+from promisedesk.cases.models import CaseEvent
 
-from .engine import advance_one, system_event
+from . import clock as clocks
+from .engine import record_effects
 from .models import Commitment, CommitmentAlert, State
 
 BATCH = 1000
+log = logging.getLogger("promisedesk.sweeper")
 
 
 @dataclass
@@ -39,141 +56,235 @@ class SweepResult:
         return f"sweep: {self.breached} breached, {self.warned} warned, {self.started} started"
 
 
+class LostClaim(RuntimeError):
+    """A locked batch did not match its own compare-and-set: nothing of it is recorded."""
+
+
+@dataclass(frozen=True)
+class _Due:
+    """The columns of one claimed clock that sorting and recording need."""
+
+    id: int
+    case_id: int
+    promise_code: str | None
+    state: str
+    due_at: datetime | None
+    warn_at: datetime | None
+    warned_at: datetime | None
+    liability: dict | None
+
+    def warning_passed(self, now: datetime) -> bool:
+        return (
+            self.state == State.RUNNING
+            and self.warned_at is None
+            and self.warn_at is not None
+            and self.due_at is not None
+            and self.warn_at <= now
+            and self.warn_at < self.due_at
+        )
+
+    def breach_passed(self, now: datetime) -> bool:
+        return self.state == State.RUNNING and self.due_at is not None and self.due_at <= now
+
+    @property
+    def warned(self) -> datetime:
+        """When the warning happened; only for a clock whose warning passed."""
+        assert self.warn_at is not None
+        return self.warn_at
+
+    @property
+    def breached(self) -> datetime:
+        """When the breach happened (the due time); only for a clock whose breach passed."""
+        assert self.due_at is not None
+        return self.due_at
+
+
+COLUMNS = ("id", "case_id", "promise_code", "state", "due_at", "warn_at", "warned_at", "liability")
+
+
+_halted: set[str] = set()
+
+
 def _crash_point(name: str) -> None:
-    # Fault injection for the crash tests: die mid-transaction without cleaning up.
+    """Fault injection for the crash tests; does nothing unless the environment asks.
+
+    Points: `sweep_started` (before the first batch), `breach_claimed` (a batch moved,
+    nothing recorded, the transaction open). PROMISEDESK_CRASH_AT=point exits there at
+    once (status 99). PROMISEDESK_HALT_AT=point stops there the first time, says
+    `halted at point` on stderr and waits: a line on stdin lets it go on, end of input
+    (or ten minutes) makes it exit (status 98); a test may also kill it (-9) meanwhile.
+    """
     if os.environ.get("PROMISEDESK_CRASH_AT") == name:
         os._exit(99)
+    if os.environ.get("PROMISEDESK_HALT_AT") == name and name not in _halted:
+        _halted.add(name)
+        sys.stderr.write(f"halted at {name}\n")
+        sys.stderr.flush()
+        ready, _, _ = select.select([sys.stdin], [], [], 600)
+        if not ready or not sys.stdin.readline():
+            os._exit(98)
 
 
-def _claim(sql_set: str, where: str, ids: list[int], params: list[object]) -> list[tuple]:
-    table = Commitment._meta.db_table
-    marks = ",".join(["%s"] * len(ids))
-    sql = (
-        f"UPDATE {table} SET {sql_set} WHERE id IN ({marks}) AND {where} "
-        "RETURNING id, case_id, promise_code, due_at, warn_at, liability"
+def due_candidates(now: datetime) -> QuerySet[Commitment]:
+    """Clocks the sweeper must look at, by the partial index `commitment_due_sweep` only.
+
+    `next_check_at <= now` implies `next_check_at IS NOT NULL`, the index's predicate.
+    """
+    return Commitment.objects.filter(next_check_at__lte=now).order_by("next_check_at")
+
+
+# What step 2 re-checks of a locked clock: that its warning / breach is still unrecorded.
+# The UPDATE names the rows by primary key and checks only columns with no index, or
+# SQLite's planner may walk `commitment_state_due` over every running clock instead.
+UNWARNED = Q(warned_at__isnull=True)
+UNBREACHED = Q(breached_at__isnull=True)
+
+
+def claimed(ids: list[int], still: Q) -> QuerySet[Commitment]:
+    return Commitment.objects.filter(still, pk__in=ids)
+
+
+def _move(ids: list[int], still: Q, **changes: object) -> None:
+    """Step 2: compare-and-set one group of locked clocks."""
+    if ids:
+        moved = claimed(ids, still).update(**changes)
+        if moved != len(ids):
+            raise LostClaim(f"claimed {len(ids)} clocks but moved {moved}")
+
+
+def _warn(rows: list[_Due]) -> None:
+    _move([r.id for r in rows], UNWARNED, warned_at=F("warn_at"), next_check_at=F("due_at"))
+
+
+def _breach(rows: list[_Due]) -> None:
+    # A warning never recorded is recorded with the breach (see _record).
+    warned = Case(When(warned_at__isnull=True, warn_at__lt=F("due_at"), then=F("warn_at")), default=F("warned_at"))
+    _move(
+        [r.id for r in rows],
+        UNBREACHED,
+        state=State.BREACHED,
+        breached_at=F("due_at"),
+        warned_at=warned,
+        next_check_at=None,
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *ids])
-        return cursor.fetchall()
 
 
-def _dt(value: object) -> datetime:
-    return (
-        connection.ops.convert_datetimefield_value(value, None, connection)
-        if not isinstance(value, datetime)
-        else value
-    )  # type: ignore[return-value]
+def _insert(model: type[Model], varying: tuple[str, ...], rows: list[tuple], **same: object) -> None:
+    """INSERT rows into model's table with one executemany.
+
+    `varying` names the fields each row gives; every other field takes `same` or its
+    default, prepared once for the batch. bulk_create prepares every value of every
+    object, which was most of a sweep's time at thousands of rows a batch.
+    """
+    if not rows:
+        return
+    db = connections[router.db_for_write(model)]  # not the thread-local proxy, per value
+    template = model(**same)
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    position = {name: i for i, name in enumerate(varying)}
+    fixed = {f.attname: f.get_db_prep_save(f.pre_save(template, True), db) for f in fields}
+    params = [
+        [
+            f.get_db_prep_save(row[position[f.attname]], db) if f.attname in position else fixed[f.attname]
+            for f in fields
+        ]
+        for row in rows
+    ]
+    quote = db.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    with db.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})", params)
 
 
-def _liability(value: object) -> dict | None:
-    import json
-
-    if value is None or isinstance(value, dict):
-        return value  # type: ignore[return-value]
-    return json.loads(value)  # type: ignore[arg-type]
-
-
-def sweep_breaches(now: datetime, batch: int = BATCH) -> int:
-    """Record every running clock whose due time has passed, at its due time."""
-    total = 0
-    adapt = connection.ops.adapt_datetimefield_value
-    while True:
-        ids = list(
-            Commitment.objects.filter(next_check_at__lte=now, state=State.RUNNING, due_at__lte=now)
-            .order_by("next_check_at")
-            .values_list("id", flat=True)[:batch]
-        )
-        if not ids:
-            return total
-        with transaction.atomic():
-            rows = _claim(
-                "state = %s, breached_at = due_at, next_check_at = NULL",
-                "state = %s AND next_check_at <= %s AND due_at <= %s",
-                ids,
-                [State.BREACHED, State.RUNNING, adapt(now), adapt(now)],
-            )
-            _crash_point("breach_claimed")
-            Breach.objects.bulk_create(
-                [
-                    Breach(
-                        case_id=case_id,
-                        commitment_id=pk,
-                        promise_code=code,
-                        source=Source.CLOCK,
-                        status=Breach.initial_status(_liability(liability)),
-                        detected_at=_dt(due),
-                        recorded_at=now,
-                        description="the clock ran out",
-                    )
-                    for pk, case_id, code, due, _warn, liability in rows
-                ]
-            )
-            system_events = [
-                system_event(case_id, "promise_breached", _dt(due), now, promise_code=code, commitment=pk)
-                for pk, case_id, code, due, _warn, _liability_value in rows
-            ]
-            from promisedesk.cases.models import CaseEvent
-
-            CaseEvent.objects.bulk_create(system_events)
-        total += len(rows)
-        if len(ids) < batch or not rows:
-            return total
-
-
-def sweep_warnings(now: datetime, batch: int = BATCH) -> int:
-    """Record every running clock whose warning threshold has passed, once."""
-    from promisedesk.cases.models import CaseEvent
-
-    total = 0
-    adapt = connection.ops.adapt_datetimefield_value
-    while True:
-        ids = list(
-            Commitment.objects.filter(
-                next_check_at__lte=now, state=State.RUNNING, warned_at__isnull=True, due_at__gt=now
-            )
-            .order_by("next_check_at")
-            .values_list("id", flat=True)[:batch]
-        )
-        if not ids:
-            return total
-        with transaction.atomic():
-            rows = _claim(
-                "warned_at = warn_at, next_check_at = due_at",
-                "state = %s AND warned_at IS NULL AND warn_at <= %s AND due_at > %s",
-                ids,
-                [State.RUNNING, adapt(now), adapt(now)],
-            )
-            CommitmentAlert.objects.bulk_create(
-                [
-                    CommitmentAlert(commitment_id=pk, kind="at_risk", at=_dt(warn), recorded_at=now)
-                    for pk, _c, _p, _d, warn, _l in rows
-                ]
-            )
-            CaseEvent.objects.bulk_create(
-                [
-                    system_event(case_id, "promise_at_risk", _dt(warn), now, promise_code=code, commitment=pk)
-                    for pk, case_id, code, _due, warn, _l in rows
-                ]
-            )
-        total += len(rows)
-        if len(ids) < batch or not rows:
-            return total
-
-
-def sweep_scheduled_starts(now: datetime, batch: int = BATCH) -> int:
-    """Start clocks whose booked appointment has begun (few, so one at a time)."""
-    ids = list(
-        Commitment.objects.filter(next_check_at__lte=now, state=State.PENDING)
-        .order_by("next_check_at")
-        .values_list("id", flat=True)[:batch]
+def _record(warnings: list[_Due], breaches: list[_Due], now: datetime) -> None:
+    """Step 3: the alerts, breaches and timeline entries for the moved clocks."""
+    _insert(
+        CommitmentAlert, ("commitment_id", "at"), [(r.id, r.warned) for r in warnings], kind="at_risk", recorded_at=now
     )
-    return sum(1 for pk in ids if advance_one(pk, now))
+    _insert(
+        Breach,
+        ("case_id", "commitment_id", "promise_code", "status", "detected_at"),
+        [(r.case_id, r.id, r.promise_code, Breach.initial_status(r.liability), r.breached) for r in breaches],
+        source=Source.CLOCK,
+        recorded_at=now,
+        description="the clock ran out",
+    )
+    entries = [(r, "promise_at_risk", r.warned) for r in warnings] + [
+        (r, "promise_breached", r.breached) for r in breaches
+    ]
+    _insert(
+        CaseEvent,
+        ("case_id", "type", "at", "data"),
+        [(r.case_id, type, at, {"promise_code": r.promise_code, "commitment": r.id}) for r, type, at in entries],
+        system=True,
+        recorded_at=now,
+    )
 
 
-def sweep(now: datetime) -> SweepResult:
-    """One full sweep at instant now. Safe to run in many processes at once."""
+def _start(ids: list[int], now: datetime, result: SweepResult) -> None:
+    """Start clocks whose booked appointment has begun (few, so each through the clock).
+
+    A start long missed can warn and breach in the same step, as clock.advance says.
+    """
+    if not ids:
+        return
+    for commitment in Commitment.objects.filter(pk__in=ids).select_related("calendar"):
+        effects = clocks.advance(commitment, now, clock_for(commitment.calendar))
+        if commitment.next_check_at is not None and commitment.next_check_at <= now:
+            # Nothing to start: the row was due for a sweep by mistake. Point it at its start.
+            log.warning("commitment %s was due for a sweep with no start to make", commitment.pk)
+            commitment.next_check_at = commitment.scheduled_start if commitment.state == State.PENDING else None
+        commitment.save(update_fields=clocks.CHANGED_FIELDS)
+        record_effects(commitment, effects, now)
+        result.started += commitment.state != State.PENDING
+        result.warned += sum(1 for e in effects if e.kind == "warned")
+        result.breached += sum(1 for e in effects if e.kind == "breached")
+
+
+def _heal(rows: list[_Due]) -> None:
+    """Clocks in the index with nothing due: point them at their real next instant."""
+    for r in rows:
+        running = Commitment(state=r.state, due_at=r.due_at, warn_at=r.warn_at, warned_at=r.warned_at)
+        following = clocks._next_check(running) if r.state == State.RUNNING else None
+        log.warning("commitment %s was due for a sweep with nothing to do; next check %s", r.id, following)
+        Commitment.objects.filter(pk=r.id).update(next_check_at=following)
+
+
+def sweep_batch(now: datetime, batch: int = BATCH) -> tuple[SweepResult, int]:
+    """Steps 1–3 for one batch in one transaction; returns what it did and how many it claimed."""
     result = SweepResult()
-    result.started = sweep_scheduled_starts(now)
-    result.breached = sweep_breaches(now)
-    result.warned = sweep_warnings(now)
-    return result
+    with transaction.atomic():
+        rows = [
+            _Due(*values)
+            for values in due_candidates(now).select_for_update(skip_locked=True).values_list(*COLUMNS)[:batch]
+        ]
+        breaches = [r for r in rows if r.breach_passed(now)]
+        warnings = [r for r in rows if r.warning_passed(now)]
+        starts = [r.id for r in rows if r.state == State.PENDING]
+        _warn([r for r in warnings if not r.breach_passed(now)])
+        _breach(breaches)
+        _crash_point("breach_claimed")
+        _record(warnings, breaches, now)
+        _start(starts, now, result)
+        handled = {r.id for r in breaches} | {r.id for r in warnings} | set(starts)
+        _heal([r for r in rows if r.id not in handled])
+    result.warned += len(warnings)
+    result.breached += len(breaches)
+    return result, len(rows)
+
+
+def sweep(now: datetime, batch: int = BATCH) -> SweepResult:
+    """One full sweep at instant now, a batch at a time. Safe to run in many processes at once.
+
+    Memory stays flat: at most `batch` clocks are held at once, however many are open.
+    """
+    _crash_point("sweep_started")
+    total = SweepResult()
+    while True:
+        done, claimed = sweep_batch(now, batch)
+        total.breached += done.breached
+        total.warned += done.warned
+        total.started += done.started
+        if claimed < batch:
+            return total

@@ -1,4 +1,4 @@
-"""The background worker loop: sweep clocks until told to stop."""
+"""The background worker loop: sweep clocks, then make good on what broke, until told to stop."""
 
 from __future__ import annotations
 
@@ -9,18 +9,26 @@ from datetime import datetime
 
 from django.db import close_old_connections
 
+from promisedesk.breaches.settlement import settle_pending
+
 from .sweeper import SweepResult, sweep
 
 log = logging.getLogger("promisedesk.worker")
 
 
 def run_worker(stop: threading.Event, interval: float, now: Callable[[], datetime]) -> None:
-    """Sweep every `interval` seconds until `stop` is set; errors are logged, not fatal."""
+    """Every `interval` seconds until `stop` is set: one sweep, then one settlement pass.
+
+    Both are safe to run in many workers at once and resume after a crash. Errors are
+    logged, not fatal: the next round tries again.
+    """
     while not stop.is_set():
         try:
-            result: SweepResult = sweep(now())
-            if result.breached or result.warned or result.started:
-                log.info("%s", result)
+            instant = now()
+            result: SweepResult = sweep(instant)
+            settled = settle_pending(instant)
+            if result.breached or result.warned or result.started or settled:
+                log.info("%s, %s settled", result, settled)
         except Exception:  # a bad row or a lost connection must not kill the worker
             log.exception("sweep failed; retrying")
         finally:

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
 
+from promisedesk.breaches.models import Breach, Compensation
 from promisedesk.cases.models import Case
 from promisedesk.commitments.models import Commitment
 
@@ -76,3 +77,32 @@ def access_commitment(user: Any, commitment_id: int) -> Commitment:
         raise Http404("no such commitment")
     access_case(user, found.case_id)
     return found
+
+
+def access_breach(user: Any, breach_id: int) -> Breach:
+    """A breach on a case the user may see, with what its row shows; 404 otherwise."""
+    found = (
+        Breach.objects.select_related(*BREACH_RELATIONS).filter(pk=breach_id).first()
+        if getattr(user, "is_staff", False)
+        else None
+    )
+    if found is None:
+        raise Http404("no such breach")
+    return found
+
+
+def access_compensation(user: Any, compensation_id: int) -> Compensation:
+    """A compensation on a case the user may see, with what its ledger row shows; 404 otherwise."""
+    found = (
+        Compensation.objects.select_related(*COMPENSATION_RELATIONS).filter(pk=compensation_id).first()
+        if getattr(user, "is_staff", False)
+        else None
+    )
+    if found is None:
+        raise Http404("no such compensation")
+    return found
+
+
+# What a breach row and a ledger row show, fetched with the row in one query.
+BREACH_RELATIONS = ("case__customer", "case__service", "commitment__promise_version", "compensation", "verified_by")
+COMPENSATION_RELATIONS = ("case__customer", "breach__commitment__promise_version")

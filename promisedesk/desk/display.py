@@ -14,10 +14,12 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from promisedesk.breaches.models import KIND_LABELS, Source
 from promisedesk.cases.models import Channel
 from promisedesk.commitments.models import OPEN_STATES, Commitment, State
 from promisedesk.errors import DomainError
 from promisedesk.lib.durations import parse_duration
+from promisedesk.lib.money import format_money
 
 EVENT_LABELS: dict[str, Any] = {
     "case_opened": gettext_lazy("case opened"),
@@ -38,7 +40,30 @@ EVENT_LABELS: dict[str, Any] = {
     "commitment_recorded": gettext_lazy("oral promise recorded"),
     "commitment_fulfilled": gettext_lazy("promise marked kept"),
     "commitment_cancelled": gettext_lazy("promise withdrawn"),
+    "breach_reported": gettext_lazy("breach reported"),
+    "breach_verified": gettext_lazy("breach verified"),
+    "breach_rejected": gettext_lazy("breach rejected"),
+    "breach_root_caused": gettext_lazy("root cause named"),
+    "compensation_proposed": gettext_lazy("compensation proposed"),
+    "compensation_approved": gettext_lazy("compensation approved"),
+    "compensation_issued": gettext_lazy("compensation issued"),
+    "compensation_declined": gettext_lazy("compensation declined"),
 }
+
+# The timeline entries that belong to a breach's history (and change the make-good section).
+MAKEGOOD_EVENTS = frozenset(
+    {
+        "promise_breached",
+        "breach_reported",
+        "breach_verified",
+        "breach_rejected",
+        "breach_root_caused",
+        "compensation_proposed",
+        "compensation_approved",
+        "compensation_issued",
+        "compensation_declined",
+    }
+)
 
 LIABILITY_KINDS: dict[str, Any] = {
     "refund": gettext_lazy("refund"),
@@ -69,6 +94,26 @@ ERROR_TEXTS: dict[str, Any] = {
     "in_past": gettext_lazy("An oral promise must fall due after now."),
     "invalid_duration": gettext_lazy("The time allowed must be longer than zero."),
     "not_open": gettext_lazy("This promise is no longer open."),
+    # breaches and make-good
+    "invalid_source": gettext_lazy(
+        "Choose where the report comes from: a claim, a staff report, an inspection or a survey."
+    ),
+    "not_on_case": gettext_lazy("That promise is not on this case."),
+    "promise_not_applicable": gettext_lazy("That promise does not apply to this case."),
+    "not_in_force": gettext_lazy("That promise was withdrawn from the case; nothing is owed under it."),
+    "already_breached": gettext_lazy("This promise is already recorded as broken on the case."),
+    "missing_field:root_cause": gettext_lazy("Choose the root cause before verifying the breach."),
+    "unknown_root_cause": gettext_lazy("That root cause is not in the list (or no longer in use)."),
+    "missing_field:note": gettext_lazy("Say why the breach is rejected: the customer is told the reason."),
+    "already_decided": gettext_lazy("This breach already has its verdict."),
+    "not_verified": gettext_lazy("Only a verified breach has a root cause."),
+    "not_proposed": gettext_lazy("This compensation was already approved, issued or declined."),
+    "currency_mismatch": gettext_lazy("The compensation is paid in the case's currency."),
+    "invalid_amount": gettext_lazy("An amount cannot be negative."),
+    "missing_field:amount": gettext_lazy("No amount could be computed for this compensation: enter it to approve."),
+    "not_approved": gettext_lazy("Only an approved compensation can be issued."),
+    "missing_field:reason": gettext_lazy("Say why the compensation is declined: the customer is told the reason."),
+    "already_final": gettext_lazy("This compensation was already issued or declined."),
 }
 
 
@@ -80,6 +125,16 @@ DATA_LABELS: dict[str, Any] = {
     "statement": gettext_lazy("promise"),
     "state": gettext_lazy("state"),
     "reason": gettext_lazy("reason"),
+    "breach": gettext_lazy("breach"),
+    "compensation": gettext_lazy("compensation"),
+    "source": gettext_lazy("source"),
+    "root_cause": gettext_lazy("root cause"),
+    "kind": gettext_lazy("kind"),
+    "amount": gettext_lazy("amount"),
+    "reference": gettext_lazy("reference"),
+    "by": gettext_lazy("by"),
+    "note": gettext_lazy("note"),
+    "automatic": gettext_lazy("automatic"),
 }
 
 
@@ -92,6 +147,16 @@ def data_value(key: str, value: Any) -> str:
     """A value from an event's data; ISO times are shown in the current time zone, channels in words."""
     if key == "channel" and value in Channel.values:
         return str(Channel(value).label)
+    if key in ("breach", "compensation") and isinstance(value, int):
+        return f"#{value}"
+    if key == "source" and value in Source.values:
+        return str(Source(value).label)
+    if key == "kind" and value in KIND_LABELS:
+        return str(KIND_LABELS[value])
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
     if not isinstance(value, str):
         return str(value)
     if len(value) >= 16 and value[10:11] == "T":
@@ -111,8 +176,31 @@ def event_label(event_type: str) -> str:
 
 
 def error_text(exc: DomainError) -> str:
-    text = ERROR_TEXTS.get(exc.code)
+    """The error in the reader's language: by code and field first (one code can mean several things), then by code."""
+    text = ERROR_TEXTS.get(f"{exc.code}:{exc.field}") or ERROR_TEXTS.get(exc.code)
     return str(text) if text is not None else exc.message
+
+
+def above_limit_text(amount: str, limit: str) -> str:
+    return _("%(amount)s is above your approval limit of %(limit)s: ask a team lead or manager to approve it.") % {
+        "amount": amount,
+        "limit": limit,
+    }
+
+
+CLOCK_DESCRIPTION = "the clock ran out"  # what the clock writes on the breaches it finds
+
+
+def breach_description(source: str, description: str) -> str:
+    if source == Source.CLOCK and description == CLOCK_DESCRIPTION:
+        return _("The clock ran out before the promise was kept.")
+    return description
+
+
+def money_text(amount: Any, currency: str) -> str:
+    """136.00 CNY, to the currency's minor unit; "" when there is no amount yet."""
+    shown = format_money(amount, currency)
+    return f"{shown} {currency}" if shown is not None else ""
 
 
 def display_timezone(commitment: Commitment) -> str:

@@ -5,6 +5,7 @@ Every list here is fetched with a fixed number of queries, whatever its length.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -112,15 +113,26 @@ def case_clocks(case: Case, now: datetime, language: str) -> list[ClockRow]:
     return [clock_row(c, now, language) for c in commitments]
 
 
-def _event_details(event: CaseEvent) -> list[tuple[str, str]]:
-    data: dict[str, Any] = event.data or {}
-    return [(display.data_label(k), display.data_value(k, v)) for k, v in data.items() if k != "commitment"]
+def event_details(
+    event: CaseEvent, skip: frozenset[str] = frozenset(), names: Mapping[str, Mapping[str, str]] | None = None
+) -> list[tuple[str, str]]:
+    """An event's data as (label, value) pairs for the reader; keys in skip are left out, and
+    names gives words for codes (names["root_cause"]["staffing"] == "Not enough staff")."""
+    data: dict[str, Any] = {k: v for k, v in (event.data or {}).items() if k not in skip}
+    if data.get("amount") is not None and data.get("currency"):
+        data["amount"] = f"{data['amount']} {data.pop('currency')}"  # one money value, not two fields
+    words = names or {}
+    return [
+        (display.data_label(k), words[k].get(v, v) if k in words and isinstance(v, str) else display.data_value(k, v))
+        for k, v in data.items()
+        if k not in ("commitment", "currency") and v != ""
+    ]
 
 
 def case_timeline(case: Case) -> list[EventRow]:
     """The timeline, newest first."""
     events = case.events.select_related("actor").order_by("-at", "-id")
-    return [EventRow(event=e, label=display.event_label(e.type), details=_event_details(e)) for e in events]
+    return [EventRow(event=e, label=display.event_label(e.type), details=event_details(e)) for e in events]
 
 
 @dataclass

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import makegood_views, views
 
 app_name = "desk"
 
@@ -13,7 +13,16 @@ urlpatterns = [
     path("cases/<int:case_id>/live/", views.case_live, name="case_live"),
     path("cases/<int:case_id>/events/", views.case_event, name="case_event"),
     path("cases/<int:case_id>/oral/", views.case_oral, name="case_oral"),
+    path("cases/<int:case_id>/breaches/", makegood_views.breach_report, name="breach_report"),
     path("commitments/<int:commitment_id>/fulfil/", views.commitment_fulfil, name="commitment_fulfil"),
+    path("breaches/", makegood_views.breach_list, name="breaches"),
+    path("breaches/<int:breach_id>/verify/", makegood_views.breach_verify, name="breach_verify"),
+    path("breaches/<int:breach_id>/root-cause/", makegood_views.breach_root_cause, name="breach_root_cause"),
+    path("compensations/", makegood_views.ledger, name="ledger"),
+    path("compensations/export.csv", makegood_views.ledger_csv, name="ledger_csv"),
+    path("compensations/<int:compensation_id>/approve/", makegood_views.compensation_approve, name="comp_approve"),
+    path("compensations/<int:compensation_id>/issue/", makegood_views.compensation_issue, name="comp_issue"),
+    path("compensations/<int:compensation_id>/decline/", makegood_views.compensation_decline, name="comp_decline"),
     path("promises/", views.promise_list, name="promises"),
     path("promises/<str:code>/", views.promise_detail, name="promise"),
 ]

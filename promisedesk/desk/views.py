@@ -18,7 +18,7 @@ from promisedesk.commitments.actions import do_fulfil_commitment
 from promisedesk.errors import DomainError
 from promisedesk.promises.models import Promise
 
-from . import display, selectors
+from . import display, makegood, selectors
 from .access import access_case, access_commitment, actor, is_htmx, staff_required
 from .forms import EventForm, OralPromiseForm, QueueFilter
 
@@ -68,12 +68,21 @@ def queue_rows(request: HttpRequest) -> HttpResponse:
 
 def _case_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, Any]:
     now = timezone.now()
+    language = _language()
+    clocks = selectors.case_clocks(case, now, language)
+    timeline = selectors.case_timeline(case)
+    section = makegood.case_makegood(case, clocks, timeline, language, failure=extra.pop("failure", None))
+    # htmx requests from the case page carry the stamp of the make-good section they show; the
+    # section comes back out of band only when it changed, so typing in its forms is not wiped.
+    shown = request.POST.get("makegood_stamp") or request.GET.get("makegood_stamp")
     return {
         "section": "queue",
         "now": now,
         "case": case,
-        "clocks": selectors.case_clocks(case, now, _language()),
-        "timeline": selectors.case_timeline(case),
+        "clocks": clocks,
+        "timeline": timeline,
+        "makegood": section,
+        "makegood_oob": shown is not None and shown != section.stamp,
         "event_form": extra.pop("event_form", None) or EventForm(),
         "oral_form": extra.pop("oral_form", None) or OralPromiseForm(),
         **extra,
@@ -90,9 +99,9 @@ def case_page(request: HttpRequest, case_id: int) -> HttpResponse:
 @require_GET
 @staff_required
 def case_live(request: HttpRequest, case_id: int) -> HttpResponse:
-    """Clocks and timeline alone, for htmx."""
+    """Clocks and timeline alone, for htmx (and the make-good section out of band when it changed)."""
     case = access_case(request.user, case_id)
-    return render(request, "desk/_case_live.html", _case_context(request, case))
+    return render(request, "desk/_case_live_poll.html", _case_context(request, case))
 
 
 def _after_post(request: HttpRequest, case_id: int, *, partial: str, ok: bool, **extra: Any) -> HttpResponse:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
+
+if TYPE_CHECKING:
+    from promisedesk.cases.models import Case
 
 
 class Incident(models.Model):
@@ -14,7 +19,9 @@ class Incident(models.Model):
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField(null=True, blank=True)
     force_majeure = models.BooleanField(default=False)
-    cases = models.ManyToManyField("cases.Case", through="IncidentCase", related_name="incidents")
+    cases: models.ManyToManyField[Case, IncidentCase] = models.ManyToManyField(
+        "cases.Case", through="IncidentCase", related_name="incidents"
+    )
     created_at = models.DateTimeField()
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from promisedesk.breaches.tests.conftest import coach_line, root_causes  # noqa: F401
 from promisedesk.conftest import Api, FrozenClock, make_calendar, make_customer, make_promise, make_service, open_case
 
 

@@ -144,3 +144,16 @@ def test_draft_with_a_bad_standard_is_refused_on_its_field(admin_client_: Client
     assert "standard" in response.context["adminform"].form.errors
     draft.refresh_from_db()
     assert draft.standard["target"] == "PT4H"
+
+
+def test_breaches_and_compensations_in_admin_link_to_the_desk(admin_client_: Client, api, coach_line) -> None:
+    from promisedesk.breaches.models import Compensation
+
+    breach = api.post("/breaches", {"case": coach_line["id"], "promise_code": "courtesy", "source": "claim"}).json()
+    api.post(f"/breaches/{breach['id']}/verify", {"verdict": "verified", "root_cause": "staffing"})
+    on_the_desk = f'href="/desk/cases/{coach_line["id"]}/#breach-{breach["id"]}"'
+    page = admin_client_.get(f"/admin/breaches/breach/{breach['id']}/change/").content.decode()
+    assert 'name="status"' not in page and on_the_desk in page  # read-only, one click from the desk
+    compensation = Compensation.objects.get()
+    page = admin_client_.get(f"/admin/breaches/compensation/{compensation.pk}/change/").content.decode()
+    assert 'name="status"' not in page and on_the_desk in page

@@ -141,3 +141,161 @@ def test_language_switch_to_chinese(page: Any, live_server: Any, world: Any, clo
     expect(page).to_have_url(f"{live_server.url}/desk/")
     page.get_by_role("button", name="English").click()
     expect(page.locator("h1")).to_have_text("Queue")
+
+
+COACH_PROMISES = [
+    ("depart-on-time", "time", "Depart on time", "The coach leaves within 5 minutes of the timetable."),
+    ("announce-terminus", "behaviour", "Announce the terminus", "The crew announce where the coach ends its trip."),
+    ("board-in-stations", "method", "Board only in stations", "Passengers board only inside the stations."),
+    ("no-overcharging", "behaviour", "No overcharging", "You pay the published fare and nothing more."),
+    ("courtesy", "behaviour", "Courtesy", "Our crew are polite and helpful to every passenger."),
+]
+
+
+def _coach_case(api: Any, ref: str = "TICKET-7") -> dict[str, Any]:
+    """The Shanghai–Nantong coach line with its five published promises: twice the fare once verified."""
+    from promisedesk.conftest import make_customer, make_promise, make_service, open_case
+
+    make_service(api, "coach", price="68.00")
+    twice_the_fare = {"kind": "cash", "multiple_of_price": "2", "verification_required": True, "automatic": True}
+    for code, kind, title, statement in COACH_PROMISES:
+        standard = {"start_on": "boarding_closed", "stop_on": "departed", "target": "PT5M"} if kind == "time" else {}
+        make_promise(
+            api,
+            code=code,
+            kind=kind,
+            title=title,
+            statement={"en": statement, "zh-Hans": statement},
+            standard=standard,
+            liability=twice_the_fare,
+        )
+    customer = make_customer(api, name="Wang Fang", email="passenger@example.com", locale="zh-Hans")
+    return open_case(api, customer["id"], "coach", external_ref=ref)
+
+
+@pytest.fixture
+def team_lead(staff: Any, root_causes: Any) -> Any:
+    """agent approves up to 500 CNY; promisedesk itself only up to 100, so twice the fare (136) waits for a person."""
+    from django.contrib.auth.models import Group
+
+    from promisedesk.breaches.tests.conftest import allow
+
+    allow("automatic", "100")
+    allow("team_lead", "500")
+    staff.groups.add(Group.objects.create(name="team_lead"))
+    return staff
+
+
+def test_claim_verify_and_compensate_without_a_reload(
+    page: Any, live_server: Any, api: Any, clock: Any, team_lead: Any
+) -> None:
+    case = _coach_case(api)
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/desk/cases/{case['id']}/")
+    page.evaluate("window.__notReloaded = true")
+    makegood = page.locator("#makegood")
+    expect(makegood).to_contain_text("No promise on this case has been reported broken.")
+
+    # the customer's claim, in two clicks: the promise, then Record
+    makegood.locator(".claim-choice", has_text="courtesy").click()
+    makegood.get_by_role("button", name="Record").click()
+    breach = makegood.locator("article.breach")
+    expect(breach).to_have_attribute("data-status", "suspected")
+    expect(breach).to_contain_text("customer claim")
+    expect(breach.locator(".history")).to_contain_text("breach reported")
+    expect(makegood.locator(".claim-choice", has_text="courtesy")).to_have_count(0)
+
+    # verified with a root cause: the compensation appears, the clock shows the breach
+    breach.locator("select[name=root_cause]").select_option("staffing")
+    breach.locator("input[name=note]").fill("Confirmed with the driver's dashcam")
+    breach.get_by_role("button", name="Verify").click()
+    expect(breach).to_have_attribute("data-status", "verified")
+    compensation = breach.locator(".comp")
+    expect(compensation.locator(".comp-amount")).to_have_text("136.00 CNY")
+    expect(compensation).to_have_attribute("data-status", "proposed")
+    expect(breach.locator(".root-cause")).to_have_text("Not enough staff")
+    courtesy_clock = page.locator("#case-live tr[data-clock]", has_text="courtesy")
+    expect(courtesy_clock).to_have_attribute("data-state", "breached")
+    page.screenshot(path="/tmp/promisedesk-makegood-verified.png", full_page=True)
+
+    compensation.get_by_role("button", name="Approve").click()
+    expect(compensation).to_have_attribute("data-status", "approved")
+    compensation.locator("input[name=reference]").fill("ALIPAY-889")
+    compensation.get_by_role("button", name="Issue").click()
+    expect(compensation).to_have_attribute("data-status", "issued")
+    expect(compensation.locator(".reference")).to_have_text("ALIPAY-889")
+    expect(breach.locator(".history")).to_contain_text("compensation issued")
+    expect(page.locator("#timeline")).to_contain_text("compensation issued")
+    assert page.evaluate("window.__notReloaded") is True
+    page.screenshot(path="/tmp/promisedesk-makegood-issued.png", full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path="/tmp/promisedesk-makegood-phone.png", full_page=True)
+
+
+def test_verdict_error_shows_inline(page: Any, live_server: Any, api: Any, clock: Any, team_lead: Any) -> None:
+    case = _coach_case(api)
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/desk/cases/{case['id']}/")
+    page.locator(".claim-choice", has_text="no-overcharging").click()
+    page.locator("#report-form").get_by_role("button", name="Record").click()
+    breach = page.locator("#makegood article.breach")
+    breach.get_by_role("button", name="Reject").click()
+    expect(breach.locator(".error")).to_contain_text("Say why the breach is rejected")
+    expect(breach).to_have_attribute("data-status", "suspected")
+    breach.locator("input[name=note]").fill("The fare matched the published table")
+    breach.get_by_role("button", name="Reject").click()
+    expect(breach).to_have_attribute("data-status", "rejected")
+    expect(breach.locator(".verdict-note")).to_have_text("The fare matched the published table")
+
+
+def test_breach_queue_and_ledger_work_in_place(
+    page: Any, live_server: Any, api: Any, clock: Any, team_lead: Any
+) -> None:
+    from promisedesk.breaches.actions import do_report_breach
+    from promisedesk.cases.models import Case
+
+    first = Case.objects.get(pk=_coach_case(api)["id"])
+    for code, note in (
+        ("courtesy", "The driver shouted at an old man"),
+        ("no-overcharging", "Charged 80 for a 68 fare"),
+    ):
+        clock.advance(minutes=5)
+        do_report_breach(actor=None, now=clock.now, case=first, source="claim", description=note, promise_code=code)
+    log_in(page, live_server)
+    page.click("nav.mainnav >> text=Breaches")
+    expect(page.locator("h1")).to_have_text("Breaches")
+    rows = page.locator("tbody.breach-row")
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_contain_text("The driver shouted")  # the oldest first
+    expect(page.locator("#breach-tabs a[aria-current=page] .count")).to_have_text("2")
+    page.screenshot(path="/tmp/promisedesk-breaches.png", full_page=True)
+    page.evaluate("window.__notReloaded = true")
+
+    oldest = rows.first
+    oldest.locator("select[name=root_cause]").select_option("staffing")
+    oldest.get_by_role("button", name="Verify").click()
+    expect(page.locator("tbody.breach-row").first).to_have_attribute("data-status", "verified")
+    expect(page.locator("tbody.breach-row").first).to_contain_text("136.00 CNY")
+    expect(page.locator("#breach-tabs a[aria-current=page] .count")).to_have_text("1")
+    assert page.evaluate("window.__notReloaded") is True
+
+    page.click("nav.mainnav >> text=Ledger")
+    expect(page.locator("h1")).to_have_text("Compensation ledger")
+    expect(page.locator("#ledger-totals")).to_contain_text("136.00")
+    expect(page.locator("a", has_text="Export CSV")).to_have_attribute("href", "/desk/compensations/export.csv")
+    page.evaluate("window.__notReloaded = true")
+    row = page.locator("tbody.ledger-row").first
+    row.get_by_role("button", name="Approve").click()
+    expect(page.locator("tbody.ledger-row").first).to_have_attribute("data-status", "approved")
+    page.screenshot(path="/tmp/promisedesk-ledger.png", full_page=True)
+    row = page.locator("tbody.ledger-row").first
+    row.locator("input[name=reason]").fill("Refunded in cash at the station")
+    row.get_by_role("button", name="Decline").click()
+    expect(page.locator("tbody.ledger-row").first).to_have_attribute("data-status", "declined")
+    expect(page.locator("#ledger-totals .total-amount")).to_have_text("0")
+    assert page.evaluate("window.__notReloaded") is True
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/desk/breaches/?status=all")
+    page.screenshot(path="/tmp/promisedesk-breaches-phone.png", full_page=True)
+    page.goto(f"{live_server.url}/desk/compensations/")
+    page.screenshot(path="/tmp/promisedesk-ledger-phone.png", full_page=True)

@@ -2,20 +2,41 @@ from __future__ import annotations
 
 import signal
 import threading
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from promisedesk.commitments.management.instants import parse_instant
 from promisedesk.commitments.worker import run_worker
 
 
 class Command(BaseCommand):
-    help = "Run the background worker (clock sweeps); many may run at once."
+    help = "Run the background worker (clock sweeps, then make-good) until SIGTERM or SIGINT; many may run at once."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--interval",
+            type=float,
+            default=None,
+            help="seconds between sweeps (default PROMISEDESK_SWEEP_INTERVAL)",
+        )
+        parser.add_argument(
+            "--now",
+            metavar="ISO",
+            help="sweep as of this fixed instant (with a UTC offset) instead of the current time; for tests",
+        )
+
+    def handle(self, *args: Any, interval: float | None, now: str | None, **options: Any) -> None:
+        every = settings.PROMISEDESK_SWEEP_INTERVAL if interval is None else interval
+        if every < 0:
+            raise CommandError("--interval cannot be negative")
+        fixed = parse_instant(now) if now else None
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
-        self.stdout.write(f"worker: sweeping every {settings.PROMISEDESK_SWEEP_INTERVAL}s")
-        run_worker(stop, settings.PROMISEDESK_SWEEP_INTERVAL, timezone.now)
+        self.stdout.write(f"worker: sweeping every {every}s")
+        self.stdout.flush()
+        run_worker(stop, every, lambda: fixed or timezone.now())
+        self.stdout.write("worker: stopped")
