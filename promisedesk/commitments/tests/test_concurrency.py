@@ -18,6 +18,7 @@ import sys
 import threading
 from collections import Counter
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
@@ -289,6 +290,31 @@ def test_a_sweeper_dying_inside_its_transaction_loses_nothing(api):
     assert sum(s[0] for s in _sweep_at_once(2, EVENING)) == 300
     _assert_breached_exactly_once(300)
     _assert_warned_exactly_once(300)
+
+
+def test_a_sweeper_dying_between_breach_and_compensation_loses_nothing(api):
+    from promisedesk.breaches.models import Compensation
+    from promisedesk.notifications.models import OutboxMessage
+
+    _open_cases(api, nine=30)
+
+    # when a sweeper records the breaches, then dies while making good on the first one
+    code, out, err = _finish(_promisedesk("sweep", "--once", "--now", EVENING, PROMISEDESK_CRASH_AT="settling"))
+
+    # then the breaches stand, verified and not yet settled, and nothing was paid
+    assert code == 99, err
+    _assert_breached_exactly_once(30)
+    assert Breach.objects.filter(status="verified", settled_at__isnull=True).count() == 30
+    assert not Compensation.objects.exists() and not OutboxMessage.objects.exists()
+    # and the next sweep completes the make-good: one compensation and one apology per channel each
+    code, out, err = _finish(_promisedesk("sweep", "--once", "--now", EVENING))
+    assert code == 0, err
+    assert out.strip() == "sweep: 0 breached, 0 warned, 0 started, 30 settled"
+    assert Compensation.objects.count() == 30
+    assert set(Compensation.objects.values_list("amount", flat=True)) == {Decimal("20.000")}
+    per_breach = Counter(OutboxMessage.objects.values_list("event_key", "channel"))
+    assert len(per_breach) == 30 * 2 and set(per_breach.values()) == {1}  # email and SMS, once each
+    _assert_breached_exactly_once(30)
 
 
 def test_a_worker_killed_mid_batch_loses_nothing(api):
