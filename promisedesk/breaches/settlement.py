@@ -8,7 +8,6 @@ a second settlement write nothing.
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -17,6 +16,7 @@ from django.db import transaction
 from promisedesk.cases.models import CaseEvent
 from promisedesk.lib.businesstime import to_micros
 from promisedesk.lib.durations import parse_duration
+from promisedesk.lib.faults import crash_point
 from promisedesk.lib.money import format_money, liability_amount
 
 from .models import ApprovalLimit, Breach, Compensation, CompensationStatus, Exclusion, Role, Status
@@ -139,8 +139,7 @@ def settle_breach(breach_id: int, now: datetime) -> bool:
             return False
         breach.exclusion = exclusion_for(breach)
         compensation = None if breach.exclusion else _compensation(breach, now)
-        if os.environ.get("PROMISEDESK_CRASH_AT") == "settling":
-            os._exit(99)  # fault injection for the crash tests: die before commit
+        crash_point("settling")
         version = breach.commitment.promise_version if breach.commitment else None
         queue_for_customer(
             customer=breach.case.customer,

@@ -25,9 +25,6 @@ at its own instant, as a late timeline event would (clock.advance).
 from __future__ import annotations
 
 import logging
-import os
-import select
-import sys
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,6 +34,7 @@ from django.db.models import Case, F, Model, Q, QuerySet, When
 from promisedesk.breaches.models import Breach, Source
 from promisedesk.calendars.compiled import clock_for
 from promisedesk.cases.models import CaseEvent
+from promisedesk.lib.faults import crash_point
 
 from . import clock as clocks
 from .engine import record_effects
@@ -100,29 +98,6 @@ class _Due:
 
 
 COLUMNS = ("id", "case_id", "promise_code", "state", "due_at", "warn_at", "warned_at", "liability")
-
-
-_halted: set[str] = set()
-
-
-def _crash_point(name: str) -> None:
-    """Fault injection for the crash tests; does nothing unless the environment asks.
-
-    Points: `sweep_started` (before the first batch), `breach_claimed` (a batch moved,
-    nothing recorded, the transaction open). PROMISEDESK_CRASH_AT=point exits there at
-    once (status 99). PROMISEDESK_HALT_AT=point stops there the first time, says
-    `halted at point` on stderr and waits: a line on stdin lets it go on, end of input
-    (or ten minutes) makes it exit (status 98); a test may also kill it (-9) meanwhile.
-    """
-    if os.environ.get("PROMISEDESK_CRASH_AT") == name:
-        os._exit(99)
-    if os.environ.get("PROMISEDESK_HALT_AT") == name and name not in _halted:
-        _halted.add(name)
-        sys.stderr.write(f"halted at {name}\n")
-        sys.stderr.flush()
-        ready, _, _ = select.select([sys.stdin], [], [], 600)
-        if not ready or not sys.stdin.readline():
-            os._exit(98)
 
 
 def due_candidates(now: datetime) -> QuerySet[Commitment]:
@@ -264,7 +239,7 @@ def sweep_batch(now: datetime, batch: int = BATCH) -> tuple[SweepResult, int]:
         starts = [r.id for r in rows if r.state == State.PENDING]
         _warn([r for r in warnings if not r.breach_passed(now)])
         _breach(breaches)
-        _crash_point("breach_claimed")
+        crash_point("breach_claimed")
         _record(warnings, breaches, now)
         _start(starts, now, result)
         handled = {r.id for r in breaches} | {r.id for r in warnings} | set(starts)
@@ -279,7 +254,7 @@ def sweep(now: datetime, batch: int = BATCH) -> SweepResult:
 
     Memory stays flat: at most `batch` clocks are held at once, however many are open.
     """
-    _crash_point("sweep_started")
+    crash_point("sweep_started")
     total = SweepResult()
     while True:
         done, claimed = sweep_batch(now, batch)
