@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router
@@ -41,7 +42,9 @@ def list_commitments(
     offset: int = 0,
 ) -> dict[str, Any]:
     """Soonest due first: the queue of promises to keep."""
-    query = Commitment.objects.select_related("promise_version", "owner").order_by("due_at", "id")
+    query = Commitment.objects.select_related("promise_version", "owner").order_by(
+        F("due_at").asc(nulls_last=True), "id"
+    )
     if state:
         query = query.filter(state=state)
     if case is not None:
