@@ -42,38 +42,64 @@ class Effect:
     at: datetime
 
 
-def _warn_offset_us(commitment: Commitment) -> int | None:
+def warn_offset_us(rule: str | None, target_us: int | None) -> int | None:
     """Business microseconds into the target at which the clock is at risk."""
-    rule, target = commitment.warn_rule, commitment.target_us
-    if not rule or target is None:
+    if not rule or target_us is None:
         return None
     if rule.endswith("%"):
-        return int(Decimal(target) * Decimal(rule[:-1]) / 100)
+        return int(Decimal(target_us) * Decimal(rule[:-1]) / 100)
     before = parse_duration(rule)
-    return max(0, target - int(before / timedelta(microseconds=1)))
+    return max(0, target_us - before // timedelta(microseconds=1))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Where a running clock stands, in epoch microseconds."""
+
+    due_us: int
+    warn_us: int | None
+    next_check_us: int
+
+
+def next_check_us(due_us: int, warn_us: int | None, warned: bool) -> int:
+    """The warning while it is still to come before the due time, else the due time."""
+    return warn_us if not warned and warn_us is not None and warn_us < due_us else due_us
+
+
+def plan(
+    clock: BusinessClock, *, start_us: int, target_us: int, consumed_us: int, warn_rule: str | None,
+    warned: bool, warn_us: int | None,
+) -> Plan:
+    """Due, warning and next check of a clock running since start_us with consumed_us used.
+
+    A warning already given keeps its instant; one still to come is placed anew.
+    """
+    due = clock.due_us(start_us, max(0, target_us - consumed_us))
+    offset = warn_offset_us(warn_rule, target_us)
+    if offset is not None and not warned:
+        warn_us = clock.due_us(start_us, max(0, offset - consumed_us))
+    return Plan(due, warn_us, next_check_us(due, warn_us, warned))
 
 
 def schedule(commitment: Commitment, clock: BusinessClock) -> None:
     """Recompute due, warning and next-check instants from the running segment."""
     if commitment.state == State.RUNNING and commitment.target_us is not None:
-        start = to_micros(commitment.segment_started_at)  # type: ignore[arg-type]
-        remaining = max(0, commitment.target_us - commitment.consumed_us)
-        commitment.due_at = from_micros(clock.due_us(start, remaining))
-        offset = _warn_offset_us(commitment)
-        if offset is not None and commitment.warned_at is None:
-            commitment.warn_at = from_micros(clock.due_us(start, max(0, offset - commitment.consumed_us)))
-        commitment.next_check_at = _next_check(commitment)
+        planned = plan(
+            clock,
+            start_us=to_micros(commitment.segment_started_at),  # type: ignore[arg-type]
+            target_us=commitment.target_us,
+            consumed_us=commitment.consumed_us,
+            warn_rule=commitment.warn_rule,
+            warned=commitment.warned_at is not None,
+            warn_us=to_micros(commitment.warn_at) if commitment.warn_at else None,
+        )
+        commitment.due_at = from_micros(planned.due_us)
+        commitment.warn_at = from_micros(planned.warn_us) if planned.warn_us is not None else None
+        commitment.next_check_at = from_micros(planned.next_check_us)
     elif commitment.state == State.PENDING and commitment.scheduled_start is not None:
         commitment.next_check_at = commitment.scheduled_start
     else:
         commitment.next_check_at = None
-
-
-def _next_check(commitment: Commitment) -> datetime | None:
-    warning_pending = commitment.warned_at is None and commitment.warn_at is not None
-    if warning_pending and commitment.due_at is not None and commitment.warn_at < commitment.due_at:  # type: ignore[operator]
-        return commitment.warn_at
-    return commitment.due_at
 
 
 def start(commitment: Commitment, at: datetime, clock: BusinessClock) -> None:

@@ -34,6 +34,7 @@ from django.db.models import Case, F, Model, Q, QuerySet, When
 from promisedesk.breaches.models import Breach, Source
 from promisedesk.calendars.compiled import clock_for
 from promisedesk.cases.models import CaseEvent
+from promisedesk.lib.businesstime import from_micros, to_micros
 from promisedesk.lib.faults import crash_point
 
 from . import clock as clocks
@@ -220,8 +221,10 @@ def _start(ids: list[int], now: datetime, result: SweepResult) -> None:
 def _heal(rows: list[_Due]) -> None:
     """Clocks in the index with nothing due: point them at their real next instant."""
     for r in rows:
-        running = Commitment(state=r.state, due_at=r.due_at, warn_at=r.warn_at, warned_at=r.warned_at)
-        following = clocks._next_check(running) if r.state == State.RUNNING else None
+        following = None
+        if r.state == State.RUNNING and r.due_at is not None:
+            warn_us = to_micros(r.warn_at) if r.warn_at else None
+            following = from_micros(clocks.next_check_us(to_micros(r.due_at), warn_us, r.warned_at is not None))
         log.warning("commitment %s was due for a sweep with nothing to do; next check %s", r.id, following)
         Commitment.objects.filter(pk=r.id).update(next_check_at=following)
 
