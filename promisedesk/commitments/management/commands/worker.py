@@ -34,9 +34,17 @@ class Command(BaseCommand):
             raise CommandError("--interval cannot be negative")
         fixed = parse_instant(now) if now else None
         stop = threading.Event()
+        # The loop runs in its own thread and the main thread only waits for it: a signal
+        # handler runs in the main thread, and setting an Event there while that same
+        # thread is inside Event.wait can deadlock on the Event's internal lock.
+        loop = threading.Thread(
+            target=run_worker, args=(stop, every, lambda: fixed or timezone.now()), name="promisedesk-worker"
+        )
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         self.stdout.write(f"worker: sweeping every {every}s")
         self.stdout.flush()
-        run_worker(stop, every, lambda: fixed or timezone.now())
+        loop.start()
+        while loop.is_alive():
+            loop.join(timeout=1.0)
         self.stdout.write("worker: stopped")
