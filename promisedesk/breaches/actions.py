@@ -9,6 +9,8 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
 from promisedesk.cases.models import Case, CaseEvent
+from promisedesk.commitments.clock import Effect
+from promisedesk.commitments.engine import record_effects
 from promisedesk.commitments.models import Commitment, State
 from promisedesk.errors import Conflict, DomainError, NotFound
 
@@ -185,14 +187,22 @@ def _reject(breach: Breach, *, actor: User | None, now: datetime, note: str) -> 
 
 
 def _restore_commitment(breach: Breach, now: datetime) -> None:
-    """A rejected clock breach was no breach: the commitment counts as kept if its stop came,
-    and as withdrawn for this case if it never did (the clock has nothing left to measure)."""
+    """After a rejection, put the commitment right.
+
+    A rejected clock breach was no breach: the commitment counts as kept if its stop
+    came, and as withdrawn for this case if it never did. A rejected claim on a clock
+    that ran out meanwhile leaves the clock's own breach standing, recorded now (the
+    sweeper skipped it while the claim held the commitment's one breach).
+    """
     if breach.commitment_id is None:
         return
     commitment = (
         Commitment.objects.select_for_update(of=("self",)).filter(pk=breach.commitment_id, state=State.BREACHED).first()
     )
     if commitment is None or commitment.breaches.exclude(status=Status.REJECTED).exists():
+        return
+    if breach.source != Source.CLOCK:
+        record_effects(commitment, [Effect("breached", commitment.breached_at or now)], now, timeline=False)
         return
     if commitment.stopped_at is not None:
         commitment.state, commitment.met_at = State.MET, commitment.stopped_at

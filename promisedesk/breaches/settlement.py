@@ -22,6 +22,8 @@ from promisedesk.lib.money import format_money, liability_amount
 from .models import ApprovalLimit, Breach, Compensation, CompensationStatus, Exclusion, Role, Status
 
 BATCH = 500
+# What Compensation.amount can hold (14 digits, 3 after the point).
+MAX_AUTOMATIC_AMOUNT = Decimal("99999999999.999")
 
 
 def paused_for(breach: Breach) -> timedelta:
@@ -84,7 +86,10 @@ def _compensation(breach: Breach, now: datetime) -> Compensation | None:
         basis["note"] = f"the promise pays in {liability['currency']} but the case is in {case.currency}"
     else:
         amount = liability_amount(liability, case.price, case.currency)
-        if amount is None:
+        if amount is not None and amount > MAX_AUTOMATIC_AMOUNT:
+            basis["note"] = f"the computed amount {amount} is beyond what is paid by rule; a manager sets it"
+            amount = None
+        elif amount is None:
             basis["note"] = "the case has no price to compute from; a manager sets the amount"
     compensation = Compensation.objects.create(
         breach=breach,

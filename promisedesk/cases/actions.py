@@ -182,7 +182,10 @@ def _append(
 def _reschedule(case: Case, data: dict[str, Any]) -> list[str]:
     from promisedesk.commitments.reschedule import move_appointment_clocks
 
-    start, end = datetime.fromisoformat(data["start"]), datetime.fromisoformat(data["end"])
+    try:
+        start, end = datetime.fromisoformat(str(data["start"])), datetime.fromisoformat(str(data["end"]))
+    except ValueError as exc:
+        raise DomainError("invalid_appointment", "appointment start and end are ISO 8601 times", "data.start") from exc
     if start.tzinfo is None or end.tzinfo is None:
         raise DomainError("invalid_appointment", "appointment times need an offset", "data.start")
     _check_appointment(start, end)

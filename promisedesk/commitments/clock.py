@@ -67,8 +67,14 @@ def next_check_us(due_us: int, warn_us: int | None, warned: bool) -> int:
 
 
 def plan(
-    clock: BusinessClock, *, start_us: int, target_us: int, consumed_us: int, warn_rule: str | None,
-    warned: bool, warn_us: int | None,
+    clock: BusinessClock,
+    *,
+    start_us: int,
+    target_us: int,
+    consumed_us: int,
+    warn_rule: str | None,
+    warned: bool,
+    warn_us: int | None,
 ) -> Plan:
     """Due, warning and next check of a clock running since start_us with consumed_us used.
 

@@ -59,27 +59,38 @@ def commitment_from_version(case: Case, version: PromiseVersion, now: datetime) 
     return commitment
 
 
-def record_effects(commitment: Commitment, effects: Iterable[clocks.Effect], now: datetime) -> None:
-    """Write what a clock did. The unique constraints make a second write impossible."""
+def record_effects(
+    commitment: Commitment, effects: Iterable[clocks.Effect], now: datetime, *, timeline: bool = True
+) -> None:
+    """Write what a clock did. The unique constraints make a second write impossible.
+
+    `timeline=False` when the timeline already says so (a breach recorded late).
+    """
     from .models import CommitmentAlert
 
     for effect in effects:
         label = {"promise_code": commitment.promise_code, "commitment": commitment.pk}
         if effect.kind == "warned":
-            CommitmentAlert.objects.create(commitment=commitment, kind="at_risk", at=effect.at, recorded_at=now)
-            system_event(commitment.case_id, "promise_at_risk", effect.at, now, **label).save()
-        elif effect.kind == "breached":
-            Breach.objects.create(
-                case_id=commitment.case_id,
-                commitment=commitment,
-                promise_code=commitment.promise_code,
-                source=Source.CLOCK,
-                status=Breach.initial_status(commitment.liability),
-                detected_at=effect.at,
-                recorded_at=now,
-                description="the clock ran out",
+            CommitmentAlert.objects.get_or_create(
+                commitment=commitment, kind="at_risk", at=effect.at, defaults={"recorded_at": now}
             )
-            system_event(commitment.case_id, "promise_breached", effect.at, now, **label).save()
+            if timeline:
+                system_event(commitment.case_id, "promise_at_risk", effect.at, now, **label).save()
+        elif effect.kind == "breached":
+            # A claim may have recorded this broken promise before its clock ran out.
+            if not commitment.breaches.exclude(status="rejected").exists():
+                Breach.objects.create(
+                    case_id=commitment.case_id,
+                    commitment=commitment,
+                    promise_code=commitment.promise_code,
+                    source=Source.CLOCK,
+                    status=Breach.initial_status(commitment.liability),
+                    detected_at=effect.at,
+                    recorded_at=now,
+                    description="the clock ran out",
+                )
+            if timeline:
+                system_event(commitment.case_id, "promise_breached", effect.at, now, **label).save()
 
 
 def react_to_event(case: Case, event: CaseEvent, now: datetime) -> list[Commitment]:

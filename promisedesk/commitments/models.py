@@ -99,7 +99,7 @@ class Commitment(models.Model):
 
 
 class CommitmentAlert(models.Model):
-    """A warning that a commitment is at risk, recorded once per commitment and kind."""
+    """A warning that a commitment is at risk, recorded once per commitment, kind and instant."""
 
     commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="alerts")
     kind = models.CharField(max_length=16, default="at_risk")
@@ -108,7 +108,8 @@ class CommitmentAlert(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["commitment", "kind"], name="commitment_alert_once"),
+            # Once per threshold crossing: a clock restarted for a rebooked appointment warns anew.
+            models.UniqueConstraint(fields=["commitment", "kind", "at"], name="commitment_alert_once"),
         ]
 
     def __str__(self) -> str:

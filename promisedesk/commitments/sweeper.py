@@ -145,7 +145,9 @@ def _breach(rows: list[_Due]) -> None:
     )
 
 
-def _insert(model: type[Model], varying: tuple[str, ...], rows: list[tuple], **same: object) -> None:
+def _insert(
+    model: type[Model], varying: tuple[str, ...], rows: list[tuple], *, once: bool = False, **same: object
+) -> None:
     """INSERT rows into model's table with one executemany.
 
     `varying` names the fields each row gives; every other field takes `same` or its
@@ -169,19 +171,28 @@ def _insert(model: type[Model], varying: tuple[str, ...], rows: list[tuple], **s
     quote = db.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
+    # `once`: a row its unique constraint already holds (a breach a claim recorded first)
+    # is left as it is; the constraint, not this code, decides what "already" means.
+    conflict = " ON CONFLICT DO NOTHING" if once else ""
     with db.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})", params)
+        cursor.executemany(f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks}){conflict}", params)
 
 
 def _record(warnings: list[_Due], breaches: list[_Due], now: datetime) -> None:
     """Step 3: the alerts, breaches and timeline entries for the moved clocks."""
     _insert(
-        CommitmentAlert, ("commitment_id", "at"), [(r.id, r.warned) for r in warnings], kind="at_risk", recorded_at=now
+        CommitmentAlert,
+        ("commitment_id", "at"),
+        [(r.id, r.warned) for r in warnings],
+        once=True,
+        kind="at_risk",
+        recorded_at=now,
     )
     _insert(
         Breach,
         ("case_id", "commitment_id", "promise_code", "status", "detected_at"),
         [(r.case_id, r.id, r.promise_code, Breach.initial_status(r.liability), r.breached) for r in breaches],
+        once=True,
         source=Source.CLOCK,
         recorded_at=now,
         description="the clock ran out",

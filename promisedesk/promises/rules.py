@@ -38,7 +38,7 @@ def parse_warn_at(value: Any, field: str = "standard.warn_at") -> str | None:
             percent = Decimal(value[:-1])
         except InvalidOperation as exc:
             raise DomainError("invalid", f"{value!r} is not a percentage like 80%", field) from exc
-        if not 0 < percent < 100:
+        if not percent.is_finite() or not 0 < percent < 100:
             raise DomainError("invalid", "a warning percentage lies between 0% and 100%", field)
         return value
     if isinstance(value, str):

@@ -302,3 +302,37 @@ def test_rejecting_a_clock_breach_restores_the_commitment(api, coach_line, clock
         c for c in api.get(f"/cases/{case_id}").json()["commitments"] if c["promise_code"] == "depart-on-time"
     )
     assert commitment["state"] == "met"
+
+
+def test_a_claim_before_the_clock_runs_out_does_not_stall_the_sweeper(api, clock, root_causes):
+    from promisedesk.commitments.sweeper import sweep
+
+    make_service(api, "repair", price="100.00")
+    make_promise(
+        api,
+        code="fix-4h",
+        standard={"stop_on": "resolved", "target": "PT4H"},
+        liability={"kind": "refund", "percent_of_price": "10", "verification_required": True},
+    )
+    case = open_case(api, make_customer(api)["id"], "repair")
+    claim = api.post("/breaches", {"case": case["id"], "promise_code": "fix-4h", "source": "claim"}).json()
+    clock.advance(hours=5)
+    # the clock runs out while the claim is still suspected: one breach, no error, events still accepted
+    assert sweep(clock.now).breached == 1
+    assert Breach.objects.count() == 1
+    assert api.post(f"/cases/{case['id']}/events", {"type": "progress_update"}).status_code == 201
+    # rejecting the claim leaves the clock's own breach standing
+    api.post(f"/breaches/{claim['id']}/verify", {"verdict": "rejected", "note": "not what the customer said"})
+    live = Breach.objects.exclude(status="rejected").get()
+    assert live.source == "clock" and live.detected_at == datetime(2026, 3, 2, 13, 0, tzinfo=SHANGHAI)
+
+
+def test_an_amount_beyond_what_a_rule_pays_waits_for_a_manager(api, clock, root_causes):
+    make_service(api, "jet", price="999999999999.99")
+    make_promise(api, code="on-time", kind="quality", standard={}, liability={"kind": "cash", "multiple_of_price": "2"})
+    case = open_case(api, make_customer(api)["id"], "jet")
+    breach = api.post("/breaches", {"case": case["id"], "promise_code": "on-time", "source": "report"})
+    assert breach.status_code == 201, breach.content
+    compensation = api.get(f"/compensations/{breach.json()['compensation']}").json()
+    assert compensation["amount"] is None and "manager" in compensation["basis"]["note"]
+    assert api.get("/compensations").status_code == 200

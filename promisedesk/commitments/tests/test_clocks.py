@@ -234,3 +234,39 @@ def test_oral_promise_bad_input(api, clock):
     nobody = api.post(f"/cases/{case['id']}/commitments", {"statement": "x", "target": "PT1H", "owner": "ghost"})
     assert nobody.status_code == 400 and nobody.json()["error"]["field"] == "owner"
     assert api.get(f"/cases/{case['id']}").json()["commitments"] == []
+
+
+def test_a_bad_appointment_in_an_event_is_refused(api, clock):
+    make_service(api)
+    case = open_case(api, make_customer(api)["id"])
+    for data in ({"start": "garbage", "end": "x"}, {"start": 5, "end": 6}):
+        response = api.post(f"/cases/{case['id']}/events", {"type": "appointment_scheduled", "data": data})
+        assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_appointment"
+
+
+def test_a_rebooked_appointment_warns_again(api, clock):
+    from promisedesk.commitments.models import CommitmentAlert
+    from promisedesk.commitments.sweeper import sweep
+
+    make_service(api)
+    make_promise(
+        api,
+        code="arrive",
+        standard={"start_on": "appointment_start", "stop_on": "arrived", "target": "PT2H", "warn_at": "50%"},
+    )
+    case = open_case(
+        api,
+        make_customer(api)["id"],
+        appointment={"start": "2026-03-02T10:00:00+08:00", "end": "2026-03-02T12:00:00+08:00"},
+    )
+    clock.to(datetime(2026, 3, 2, 11, 30, tzinfo=SHANGHAI))
+    assert sweep(clock.now).warned == 1
+    _event(
+        api,
+        case["id"],
+        "appointment_scheduled",
+        data={"start": "2026-03-02T14:00:00+08:00", "end": "2026-03-02T16:00:00+08:00"},
+    )
+    clock.to(datetime(2026, 3, 2, 15, 30, tzinfo=SHANGHAI))
+    assert sweep(clock.now).warned == 1
+    assert CommitmentAlert.objects.count() == 2

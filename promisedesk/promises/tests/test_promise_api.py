@@ -123,6 +123,7 @@ def test_list_promises_shows_latest_versions(api):
         ({"standard": {"stop_on": "Done!", "target": "PT4H"}}, "standard.stop_on"),
         ({"standard": {"stop_on": "done", "target": "PT4H", "calendar": 999}}, "standard.calendar"),
         ({"standard": {"stop_on": "done", "target": "PT4H", "warn_at": "120%"}}, "standard.warn_at"),
+        ({"standard": {"stop_on": "done", "target": "PT4H", "warn_at": "NaN%"}}, "standard.warn_at"),
         ({"standard": {"stop_on": "done", "target": "PT4H", "colour": "red"}}, "standard.colour"),
         ({"liability": {"kind": "cash", "multiple_of_price": "-2"}}, "liability.multiple_of_price"),
         ({"liability": {"kind": "cash", "multiple_of_price": "1000"}}, "liability.multiple_of_price"),
