@@ -47,8 +47,13 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
     return HttpResponse(json.dumps(body, ensure_ascii=False), status=status, content_type="application/json")
 
 
+_TYPE_TAGS = {"int", "str", "float", "bool", "list", "dict", "none", "decimal", "datetime", "date"}
+
+
 def _field_of(loc: list[Any] | tuple[Any, ...]) -> str | None:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "payload", "form")]
+    # A union reports which member failed ("int", "list[str]", "function-after[…]"): not a field.
+    parts = [p for p in parts if p not in _TYPE_TAGS and "[" not in p and "-" not in p]
     # pydantic puts the model name first for a body parameter
     while parts and parts[0][:1].isupper():
         parts.pop(0)

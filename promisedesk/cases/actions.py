@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
 from promisedesk.errors import Conflict, DomainError, NotFound
+from promisedesk.lib.timerange import check_in_range
 from promisedesk.promises.rules import EVENT_NAME, event_list, normalise_liability
 
 from .models import BUILTIN_EVENT_TYPES, Case, CaseEvent, Customer, Service, Stage
@@ -48,6 +49,8 @@ def do_create_service(*, code: str, name: str, price: Decimal | None, currency: 
 
 
 def _check_appointment(start: datetime | None, end: datetime | None) -> None:
+    check_in_range(start, "appointment.start")
+    check_in_range(end, "appointment.end")
     if (start is None) != (end is None):
         raise DomainError("invalid_appointment", "an appointment needs both start and end", "appointment")
     if start is not None and end is not None and end <= start:
@@ -85,6 +88,7 @@ def do_open_case(
     service = Service.objects.filter(code=service_code).first()
     if service is None:
         raise DomainError("unknown_service", f"there is no service with code {service_code!r}", "service")
+    check_in_range(opened_at, "opened_at")
     opened = opened_at or now
     if opened > now + FUTURE_SKEW:
         raise DomainError("in_future", "a case cannot open in the future", "opened_at")
@@ -215,6 +219,7 @@ def do_append_event(
         raise DomainError("invalid_event_type", f"{type!r} is not a lower_snake_case event type", "type")
     if type in SYSTEM_EVENT_TYPES or type == "case_opened":
         raise DomainError("reserved_event_type", f"{type!r} is recorded by promisedesk itself", "type")
+    check_in_range(at, "at")
     when = at or now
     if when > now + FUTURE_SKEW:
         raise DomainError("in_future", "an event cannot lie in the future", "at")
@@ -249,6 +254,9 @@ def do_record_oral_commitment(
         raise DomainError("invalid", "give either due_at or target", "due_at")
     if target is not None and target.total_seconds() <= 0:
         raise DomainError("invalid_duration", "a target must be longer than zero", "target")
+    check_in_range(due_at, "due_at")
+    if target is not None and target.days > 3660:
+        raise DomainError("invalid_duration", "an oral promise falls due within ten years", "target")
     due = due_at or now + target  # type: ignore[operator]
     if due <= now:
         raise DomainError("in_past", "an oral promise must fall due after now", "due_at")

@@ -15,6 +15,7 @@ from promisedesk.breaches.models import CompensationStatus, Source
 from promisedesk.breaches.models import Status as BreachStatus
 from promisedesk.cases.models import BUILTIN_EVENT_TYPES
 from promisedesk.commitments.models import OPEN_STATES
+from promisedesk.lib.timerange import day_in_range
 
 from .display import event_label
 from .selectors import QUEUE_VIEWS
@@ -184,6 +185,18 @@ class LedgerFilter(_PromiseFilter):
     since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     status = forms.ChoiceField(required=False, choices=_compensation_status_choices)
+
+    def clean_since(self) -> date | None:
+        return self._day_in_range(self.cleaned_data.get("since"))
+
+    def clean_until(self) -> date | None:
+        return self._day_in_range(self.cleaned_data.get("until"))
+
+    @staticmethod
+    def _day_in_range(day: date | None) -> date | None:
+        if day is not None and not day_in_range(day):
+            raise forms.ValidationError(_("Choose a day between 1972 and 2190."))
+        return day
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Schema, Status
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from promisedesk.actors import actor_of
 from promisedesk.cases.api import list_of
@@ -35,7 +35,7 @@ class Standard(Input):
     pause_on: str | list[str] | None = None
     resume_on: str | list[str] | None = None
     target: str | None = Field(default=None, max_length=32)
-    calendar: int | str | None = None
+    calendar: StrictInt | str | None = None
     warn_at: str | None = Field(default=None, max_length=32)
     breach_by: str | None = Field(default=None, max_length=32)
     max_pause: str | None = Field(default=None, max_length=32)

@@ -130,3 +130,41 @@ def test_customer_and_service_endpoints(api):
     make_service(api, "coach")
     assert api.post("/services", {"code": "coach", "name": "Coach", "currency": "CNY"}).status_code == 409
     assert [s["code"] for s in api.get("/services").json()["items"]] == ["coach"]
+
+
+@pytest.mark.parametrize(
+    ("path_suffix", "body", "field"),
+    [
+        ("", {"opened_at": "0001-01-01T00:00:00+00:00"}, "opened_at"),
+        (
+            "",
+            {"appointment": {"start": "9999-12-31T22:00:00+00:00", "end": "9999-12-31T23:00:00+00:00"}},
+            "appointment.start",
+        ),
+    ],
+)
+def test_times_outside_the_supported_span_are_refused(api, path_suffix, body, field):
+    make_service(api)
+    customer = make_customer(api)
+    response = api.post("/cases" + path_suffix, {"customer": customer["id"], "service": "install", **body})
+    assert response.status_code == 400 and response.json()["error"] == {
+        "code": "out_of_range",
+        "message": "times must lie between 1972 and 2190",
+        "field": field,
+    }
+    assert Case.objects.count() == 0
+
+
+def test_far_future_oral_promise_and_event_data_are_refused(api):
+    make_service(api)
+    case = open_case(api, make_customer(api)["id"])
+    oral = api.post(f"/cases/{case['id']}/commitments", {"statement": "s", "due_at": "9999-12-31T23:59:59+00:00"})
+    assert oral.status_code == 400 and oral.json()["error"]["field"] == "due_at"
+    event = api.post(
+        f"/cases/{case['id']}/events",
+        {
+            "type": "appointment_scheduled",
+            "data": {"start": "9999-12-31T22:00:00+00:00", "end": "9999-12-31T23:00:00+00:00"},
+        },
+    )
+    assert event.status_code == 400 and event.json()["error"]["code"] == "out_of_range"

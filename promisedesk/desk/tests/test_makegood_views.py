@@ -455,6 +455,15 @@ def test_ledger_filters(desk: Client, coach_line, clock, query: str, count: int,
     assert response.context["totals"] == ([{"currency": "CNY", "amount": total}] if total else [])
 
 
+@pytest.mark.parametrize("query", ["until=9999-12-31", "since=0001-01-01"])
+def test_ledger_refuses_days_outside_the_supported_span(desk: Client, coach_line, clock, query: str) -> None:
+    _two_compensations(desk, coach_line["id"], clock)
+    page = desk.get(f"/desk/compensations/?{query}")
+    assert page.status_code == 200 and "Choose a day between 1972 and 2190." in page.content.decode()
+    assert len(page.context["rows"]) == 2  # the bad bound is reported and dropped
+    assert desk.get(f"/desk/compensations/export.csv?{query}").status_code == 200
+
+
 def test_ledger_days_are_read_in_the_server_time_zone(desk: Client, coach_line, clock) -> None:
     # 2026-03-02 00:30 in Shanghai is still 1 March in UTC: the ledger counts it on 2 March
     clock.to(clock.now.replace(hour=0, minute=30))

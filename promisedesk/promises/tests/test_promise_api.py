@@ -122,6 +122,7 @@ def test_list_promises_shows_latest_versions(api):
         ({"standard": {"target": "PT4H"}}, "standard.stop_on"),
         ({"standard": {"stop_on": "Done!", "target": "PT4H"}}, "standard.stop_on"),
         ({"standard": {"stop_on": "done", "target": "PT4H", "calendar": 999}}, "standard.calendar"),
+        ({"standard": {"stop_on": "done", "target": "PT4H", "calendar": True}}, "standard.calendar"),
         ({"standard": {"stop_on": "done", "target": "PT4H", "warn_at": "120%"}}, "standard.warn_at"),
         ({"standard": {"stop_on": "done", "target": "PT4H", "warn_at": "NaN%"}}, "standard.warn_at"),
         ({"standard": {"stop_on": "done", "target": "PT4H", "colour": "red"}}, "standard.colour"),
