@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/promisedesk
 
-.PHONY: install run test test-postgres lint bench clean
+.PHONY: install run test test-postgres lint bench messages clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,13 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_all
+
+# Apps with a locale/ folder of their own keep their messages there; the project's file has the rest.
+OWN_LOCALE_APPS := $(patsubst promisedesk/%/locale,%,$(wildcard promisedesk/*/locale))
+messages: $(STAMP)
+	$(BIN)/promisedesk makemessages -l zh_Hans --no-obsolete --ignore='.venv/*' --ignore='var/*' $(foreach app,$(OWN_LOCALE_APPS),--ignore='promisedesk/$(app)/*')
+	for app in $(OWN_LOCALE_APPS); do (cd promisedesk/$$app && ../../$(BIN)/promisedesk makemessages -l zh_Hans --no-obsolete) || exit 1; done
+	$(BIN)/promisedesk compilemessages --ignore='.venv/*'
 
 clean:
 	rm -rf $(VENV) var

@@ -120,6 +120,10 @@ def _register_routers() -> None:
     from promisedesk.calendars.api import router as calendars_router
     from promisedesk.cases.api import router as cases_router
     from promisedesk.commitments.api import router as commitments_router
+    from promisedesk.escalations.api import router as escalations_router
+    from promisedesk.intake.api import router as intake_router
+    from promisedesk.notifications.api import router as notifications_router
+    from promisedesk.portal.api import router as portal_router
     from promisedesk.promises.api import router as promises_router
 
     api.add_router("/calendars", calendars_router)
@@ -129,6 +133,10 @@ def _register_routers() -> None:
     api.add_router("/breaches", breaches_router)
     api.add_router("/compensations", compensations_router)
     api.add_router("/root-causes", root_causes_router)
+    api.add_router("/", notifications_router)
+    api.add_router("/", intake_router)
+    api.add_router("/", escalations_router)
+    api.add_router("/", portal_router)
 
 
 _register_routers()

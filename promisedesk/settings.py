@@ -64,6 +64,9 @@ INSTALLED_APPS = [
     "promisedesk.desk",
     "promisedesk.notifications",
     "promisedesk.recovery",
+    "promisedesk.intake",
+    "promisedesk.portal",
+    "promisedesk.escalations",
     "promisedesk.demo",
 ]
 
@@ -134,6 +137,8 @@ TIME_ZONE = env_str("PROMISEDESK_TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
 
+MEDIA_URL = "/media/"  # never served publicly: attachments go through views that check access
+MEDIA_ROOT = VAR_DIR / "media"
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise serves from the finders; it only wants the folder
@@ -144,6 +149,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "desk:queue"
 LOGOUT_REDIRECT_URL = "login"
+
+# Where customers reach promisedesk: the start of every link in a message.
+PROMISEDESK_BASE_URL = env_str("PROMISEDESK_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # How often the worker looks for due clocks, in seconds.
 PROMISEDESK_SWEEP_INTERVAL = env_float("PROMISEDESK_SWEEP_INTERVAL", 5.0)

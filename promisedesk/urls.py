@@ -14,5 +14,9 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("desk/outbox/", include("promisedesk.notifications.urls")),
+    path("desk/escalation/", include("promisedesk.escalations.urls")),
     path("desk/", include("promisedesk.desk.urls")),
+    path("c/", include("promisedesk.portal.urls")),
+    path("", include("promisedesk.intake.urls")),
 ]

@@ -28,3 +28,23 @@ class ApiToken(models.Model):
     @staticmethod
     def new_raw_token() -> str:
         return "pd_" + secrets.token_urlsafe(32)
+
+
+class Department(models.Model):
+    """A team that works cases; its lead and manager are the escalation chain above a case's owner."""
+
+    code = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="departments")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -12,12 +12,27 @@ from django.db import IntegrityError, transaction
 
 from promisedesk.errors import Conflict, DomainError, NotFound
 from promisedesk.lib.timerange import check_in_range
+from promisedesk.notifications import events as notify
 from promisedesk.promises.rules import EVENT_NAME, event_list, normalise_liability
 
 from .models import BUILTIN_EVENT_TYPES, Case, CaseEvent, Customer, Service, Stage
 
 # Clocks on the server and on a caller's machine disagree a little; more is a mistake.
 FUTURE_SKEW = timedelta(minutes=5)
+# What the customer sees on their case page; staff may show or hide any event explicitly.
+CUSTOMER_VISIBLE_TYPES = frozenset(
+    {
+        "case_opened",
+        "progress_update",
+        "appointment_scheduled",
+        "arrived",
+        "delivered",
+        "customer_replied",
+        "resolved",
+        "closed",
+        "reopened",
+    }
+)
 STAGE_EVENTS = {
     "case_opened": Stage.NEED_IDENTIFICATION,
     "appointment_scheduled": Stage.DESIGN,
@@ -116,18 +131,31 @@ def do_open_case(
             case.attached_commitments = _attach_promises(case, customer, now)  # type: ignore[attr-defined]
             opening = [
                 CaseEvent(
-                    case=case, type="case_opened", at=opened, data={"channel": channel}, actor=actor, recorded_at=now
+                    case=case,
+                    type="case_opened",
+                    at=opened,
+                    data={"channel": channel},
+                    actor=actor,
+                    visible_to_customer=True,
+                    recorded_at=now,
                 )
             ]
             if appointment_start is not None and appointment_end is not None:
                 window = {"start": appointment_start.isoformat(), "end": appointment_end.isoformat()}
                 opening.append(
                     CaseEvent(
-                        case=case, type="appointment_scheduled", at=opened, data=window, actor=actor, recorded_at=now
+                        case=case,
+                        type="appointment_scheduled",
+                        at=opened,
+                        data=window,
+                        actor=actor,
+                        visible_to_customer=True,
+                        recorded_at=now,
                     )
                 )
             # The clocks were started as they were attached, so these need no reaction.
             CaseEvent.objects.bulk_create(opening)
+            notify.case_opened(case, now)
             return case, True
     except IntegrityError:
         if external_ref:
@@ -167,10 +195,21 @@ def _append(
     at: datetime,
     note: str,
     data: dict[str, Any],
+    visible_to_customer: bool | None = None,
 ) -> CaseEvent:
     from promisedesk.commitments.engine import react_to_event
 
-    event = CaseEvent.objects.create(case=case, type=type, at=at, note=note, data=data, actor=actor, recorded_at=now)
+    visible = type in CUSTOMER_VISIBLE_TYPES if visible_to_customer is None else visible_to_customer
+    event = CaseEvent.objects.create(
+        case=case,
+        type=type,
+        at=at,
+        note=note,
+        data=data,
+        actor=actor,
+        visible_to_customer=visible,
+        recorded_at=now,
+    )
     fields = ["last_event_at"]
     case.last_event_at = max(case.last_event_at, at)
     if type in STAGE_EVENTS:
@@ -180,6 +219,7 @@ def _append(
         fields += _reschedule(case, data)
     case.save(update_fields=fields)
     react_to_event(case, event, now)
+    notify.event_recorded(case, event, now)
     return event
 
 
@@ -207,11 +247,15 @@ def do_append_event(
     at: datetime | None = None,
     note: str = "",
     data: dict[str, Any] | None = None,
+    visible_to_customer: bool | None = None,
 ) -> CaseEvent:
     """Append an event to the timeline; clocks react to it in the same transaction.
 
     An event may be back-dated, but never before the previous one: the timeline is
-    append-only and clocks were already moved by what came before.
+    append-only and clocks were already moved by what came before. Whether the
+    customer sees it follows its type unless `visible_to_customer` says otherwise;
+    what the customer is owed a message about is queued in the outbox in the same
+    transaction.
     """
     from promisedesk.commitments.engine import SYSTEM_EVENT_TYPES
 
@@ -231,7 +275,16 @@ def do_append_event(
                 f"the event is dated before the previous one ({locked.last_event_at.isoformat()})",
                 "at",
             )
-        return _append(locked, actor=actor, now=now, type=type, at=when, note=note, data=data or {})
+        return _append(
+            locked,
+            actor=actor,
+            now=now,
+            type=type,
+            at=when,
+            note=note,
+            data=data or {},
+            visible_to_customer=visible_to_customer,
+        )
 
 
 def do_record_oral_commitment(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django.conf import settings
@@ -51,6 +52,7 @@ class Customer(models.Model):
     tier = models.CharField(max_length=40, blank=True, default="standard")
     locale = models.CharField(max_length=8, choices=Locale.choices, default=Locale.ZH_HANS)
     preferences = models.JSONField(default=dict, blank=True)
+    timezone = models.CharField(max_length=64, blank=True, default="", help_text="IANA zone; empty means the site's")
     created_at = models.DateTimeField()
 
     def __str__(self) -> str:
@@ -72,6 +74,11 @@ class Service(models.Model):
         return self.name
 
 
+def new_access_token() -> str:
+    """The secret in a customer's case link: 256 random bits, so it cannot be guessed."""
+    return secrets.token_urlsafe(32)
+
+
 class Case(models.Model):
     """One service instance, judged against the promises in force when it opened."""
 
@@ -86,7 +93,15 @@ class Case(models.Model):
     appointment_start = models.DateTimeField(null=True, blank=True)
     appointment_end = models.DateTimeField(null=True, blank=True)
     stage = models.CharField(max_length=24, choices=Stage.choices, default=Stage.NEED_IDENTIFICATION)
+    substatus = models.CharField(max_length=64, blank=True, default="")
     summary = models.CharField(max_length=500, blank=True, default="")
+    department = models.ForeignKey(
+        "accounts.Department", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_cases"
+    )
+    access_token = models.CharField(max_length=64, unique=True, default=new_access_token, editable=False)
     last_event_at = models.DateTimeField()
     created_at = models.DateTimeField()
     created_by = models.ForeignKey(
@@ -118,6 +133,9 @@ class CaseEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     system = models.BooleanField(default=False, help_text="recorded by promisedesk itself")
+    visible_to_customer = models.BooleanField(
+        default=False, db_default=False, help_text="shown on the customer's case page"
+    )
     recorded_at = models.DateTimeField()
 
     class Meta:
@@ -131,6 +149,46 @@ class CaseEvent(models.Model):
         if self.pk is not None:
             raise ValueError("case events are append-only")
         super().save(*args, **kwargs)
+
+
+class Attachment(models.Model):
+    """A file that came with a case: from an email, the customer's page or a member of staff."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    event = models.ForeignKey(CaseEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments")
+    file = models.FileField(upload_to="attachments/%Y/%m/")
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100, default="application/octet-stream")
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class StageLabel(models.Model):
+    """An organisation's own name for a stage, and its sub-statuses, for one service or for all."""
+
+    service = models.ForeignKey(Service, null=True, blank=True, on_delete=models.CASCADE, related_name="stage_labels")
+    stage = models.CharField(max_length=24, choices=Stage.choices)
+    label_en = models.CharField(max_length=100, blank=True, default="")
+    label_zh_hans = models.CharField(max_length=100, blank=True, default="")
+    substatuses = models.JSONField(default=list, blank=True, help_text="lower_snake_case sub-status codes")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "stage"], condition=Q(service__isnull=False), name="stage_label_once_per_service"
+            ),
+            models.UniqueConstraint(fields=["stage"], condition=Q(service__isnull=True), name="stage_label_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stage}: {self.label_en or self.label_zh_hans}"
 
 
 BUILTIN_EVENT_TYPES = (

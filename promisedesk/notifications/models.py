@@ -3,6 +3,7 @@ as the change that owes it, and delivered later by the worker."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -29,7 +30,15 @@ class OutboxMessage(models.Model):
     language = models.CharField(max_length=8)
     subject = models.CharField(max_length=300, blank=True, default="")
     body = models.TextField()
+    event = models.CharField(
+        max_length=64, blank=True, default="", help_text="the template's event, e.g. case_received"
+    )
     case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
+    endpoint = models.ForeignKey(
+        "notifications.WebhookEndpoint", null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
+    )
+    claimed_until = models.DateTimeField(null=True, blank=True, help_text="a worker is sending it until then")
+    provider_ref = models.CharField(max_length=200, blank=True, default="", help_text="the provider's message id")
     status = models.CharField(max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -48,3 +57,43 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} to {self.recipient}: {self.event_key} ({self.status})"
+
+
+class NotificationTemplate(models.Model):
+    """A manager's wording for one event in one language; without one, the built-in wording is used."""
+
+    event = models.CharField(max_length=64)
+    language = models.CharField(max_length=8)
+    subject = models.CharField(max_length=300, blank=True, default="")
+    body = models.TextField()
+    updated_at = models.DateTimeField()
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["event", "language"]
+        constraints = [models.UniqueConstraint(fields=["event", "language"], name="template_once_per_language")]
+
+    def __str__(self) -> str:
+        return f"{self.event} ({self.language})"
+
+
+class WebhookEndpoint(models.Model):
+    """An outside system told about events by signed HTTP POSTs (Standard Webhooks)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=200, help_text="whsec_… base64 key used to sign every delivery")
+    events = models.JSONField(default=list, blank=True, help_text="event names to send; empty means all")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def wants(self, event: str) -> bool:
+        return self.active and (not self.events or event in self.events)

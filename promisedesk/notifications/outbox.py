@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +40,7 @@ def queue_for_customer(
                 queued.append(
                     OutboxMessage.objects.create(
                         event_key=event_key,
+                        event=template,
                         recipient=address,
                         channel=channel,
                         language=language,
@@ -51,4 +53,36 @@ def queue_for_customer(
                 )
         except IntegrityError:
             continue  # owed once: it is already in the outbox
+    return queued
+
+
+def queue_for_endpoints(
+    *, event: str, event_key: str, payload: dict[str, Any], case_id: int | None, now: datetime
+) -> list[OutboxMessage]:
+    """Queue one signed POST of payload to every active webhook endpoint that wants event."""
+    from .models import WebhookEndpoint
+
+    body = json.dumps({"type": event, "timestamp": now.isoformat(), "data": payload}, ensure_ascii=False)
+    queued = []
+    for endpoint in WebhookEndpoint.objects.filter(active=True):
+        if not endpoint.wants(event):
+            continue
+        try:
+            with transaction.atomic():
+                queued.append(
+                    OutboxMessage.objects.create(
+                        event_key=event_key,
+                        event=event,
+                        recipient=endpoint.url,
+                        channel=Channel.WEBHOOK,
+                        language="",
+                        body=body,
+                        case_id=case_id,
+                        endpoint=endpoint,
+                        next_attempt_at=now,
+                        created_at=now,
+                    )
+                )
+        except IntegrityError:
+            continue
     return queued
