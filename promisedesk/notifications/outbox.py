@@ -25,14 +25,20 @@ def customer_channels(customer: Customer) -> list[tuple[str, str]]:
     return out
 
 
+def render_message(template: str, language: str, context: dict[str, Any]) -> tuple[str, str]:
+    """(subject, body) of the message for event `template` in `language`."""
+    with translation.override(language):
+        subject = render_to_string(f"notifications/{template}.subject.txt", context).strip()
+        body = render_to_string(f"notifications/{template}.txt", context).strip()
+    return subject, body
+
+
 def queue_for_customer(
     *, customer: Customer, case_id: int | None, event_key: str, template: str, context: dict[str, Any], now: datetime
 ) -> list[OutboxMessage]:
     """Queue a message to every channel of customer; a message already queued is left as it is."""
     language = customer.locale or "zh-Hans"
-    with translation.override(language):
-        subject = render_to_string(f"notifications/{template}.subject.txt", context).strip()
-        body = render_to_string(f"notifications/{template}.txt", context).strip()
+    subject, body = render_message(template, language, context)
     queued = []
     for channel, address in customer_channels(customer):
         try:
