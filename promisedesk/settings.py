@@ -153,6 +153,9 @@ LOGOUT_REDIRECT_URL = "login"
 # Where customers reach promisedesk: the start of every link in a message.
 PROMISEDESK_BASE_URL = env_str("PROMISEDESK_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# Replies to messages come back here, as local+TOKEN@domain (see promisedesk.intake.threading).
+PROMISEDESK_REPLY_ADDRESS = env_str("PROMISEDESK_REPLY_ADDRESS", "reply@promisedesk.localhost")
+
 # How often the worker looks for due clocks, in seconds.
 PROMISEDESK_SWEEP_INTERVAL = env_float("PROMISEDESK_SWEEP_INTERVAL", 5.0)
 
