@@ -25,6 +25,12 @@ def fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def scratch_sms_folder(settings: Any, tmp_path_factory: Any) -> None:
+    # The development SMS backend writes files; tests must not write into the source tree.
+    settings.PROMISEDESK_SMS_DIR = tmp_path_factory.getbasetemp() / "sms"
+
+
 class Api:
     """A thin JSON client for /api/v1 that carries a bearer token."""
 
@@ -49,6 +55,12 @@ class Api:
 
     def patch(self, path: str, body: Any) -> Any:
         return self._call("patch", path, body)
+
+    def put(self, path: str, body: Any) -> Any:
+        return self._call("put", path, body)
+
+    def delete(self, path: str) -> Any:
+        return self._call("delete", path)
 
 
 class FrozenClock:

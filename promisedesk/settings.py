@@ -156,6 +156,42 @@ PROMISEDESK_BASE_URL = env_str("PROMISEDESK_BASE_URL", "http://127.0.0.1:8000").
 # Replies to messages come back here, as local+TOKEN@domain (see promisedesk.intake.threading).
 PROMISEDESK_REPLY_ADDRESS = env_str("PROMISEDESK_REPLY_ADDRESS", "reply@promisedesk.localhost")
 
+# Outgoing email. Without PROMISEDESK_EMAIL_HOST, mail is written to files in var/mail.
+EMAIL_HOST = env_str("PROMISEDESK_EMAIL_HOST", "")
+EMAIL_BACKEND = env_str(
+    "PROMISEDESK_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.filebased.EmailBackend",
+)
+EMAIL_FILE_PATH = VAR_DIR / "mail"
+EMAIL_PORT = int(env_float("PROMISEDESK_EMAIL_PORT", 25))
+EMAIL_HOST_USER = env_str("PROMISEDESK_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("PROMISEDESK_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("PROMISEDESK_EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("PROMISEDESK_EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_float("PROMISEDESK_EMAIL_TIMEOUT", 30.0)
+DEFAULT_FROM_EMAIL = env_str("PROMISEDESK_FROM_EMAIL", "promisedesk <service@promisedesk.localhost>")
+
+# SMS: "file" (development: var/sms, and the log), "console" (the same) or "twilio".
+PROMISEDESK_SMS_BACKEND = env_str("PROMISEDESK_SMS_BACKEND", "file")
+if PROMISEDESK_SMS_BACKEND not in ("file", "console", "twilio"):
+    raise ImproperlyConfigured(
+        f"PROMISEDESK_SMS_BACKEND must be file, console or twilio, not {PROMISEDESK_SMS_BACKEND!r}"
+    )
+PROMISEDESK_SMS_DIR = VAR_DIR / "sms"
+PROMISEDESK_TWILIO_ACCOUNT_SID = env_str("PROMISEDESK_TWILIO_ACCOUNT_SID", "")
+PROMISEDESK_TWILIO_AUTH_TOKEN = env_str("PROMISEDESK_TWILIO_AUTH_TOKEN", "")
+PROMISEDESK_TWILIO_FROM = env_str("PROMISEDESK_TWILIO_FROM", "")
+PROMISEDESK_TWILIO_BASE_URL = env_str("PROMISEDESK_TWILIO_BASE_URL", "https://api.twilio.com")
+# Seconds one webhook or SMS request may take; attempts before a message is given up.
+PROMISEDESK_HTTP_TIMEOUT = env_float("PROMISEDESK_HTTP_TIMEOUT", 10.0)
+PROMISEDESK_OUTBOX_MAX_ATTEMPTS = int(env_float("PROMISEDESK_OUTBOX_MAX_ATTEMPTS", 10))
+
+# Largest file a customer may add on their case page, in bytes (at most 10 MB).
+PROMISEDESK_PORTAL_MAX_UPLOAD = int(env_float("PROMISEDESK_PORTAL_MAX_UPLOAD", 10 * 1024 * 1024))
+
+# The language of messages to staff (escalations).
+PROMISEDESK_STAFF_LANGUAGE = env_str("PROMISEDESK_STAFF_LANGUAGE", "zh-Hans")
+
 # How often the worker looks for due clocks, in seconds.
 PROMISEDESK_SWEEP_INTERVAL = env_float("PROMISEDESK_SWEEP_INTERVAL", 5.0)
 

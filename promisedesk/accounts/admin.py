@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import ApiToken
+from .models import ApiToken, Department
 
 
 @admin.register(ApiToken)
@@ -21,3 +21,13 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # the raw token is shown once, by the command that makes it
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    """Teams that work cases; the lead and manager are whom at-risk warnings escalate to."""
+
+    list_display = ("code", "name", "lead", "manager")
+    search_fields = ("code", "name")
+    list_select_related = ("lead", "manager")
+    filter_horizontal = ("members",)

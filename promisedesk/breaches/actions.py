@@ -166,6 +166,7 @@ def do_verify_breach(
 
 
 def _reject(breach: Breach, *, actor: User | None, now: datetime, note: str) -> None:
+    from promisedesk.notifications.events import case_link
     from promisedesk.notifications.outbox import queue_for_customer
 
     breach.status = Status.REJECTED
@@ -181,7 +182,7 @@ def _reject(breach: Breach, *, actor: User | None, now: datetime, note: str) -> 
             case_id=breach.case_id,
             event_key=f"breach:{breach.pk}:rejected",
             template="claim_rejected",
-            context={"breach": breach, "reason": note, "case": breach.case},
+            context={"breach": breach, "reason": note, "case": breach.case, "link": case_link(breach.case)},
             now=now,
         )
 

@@ -82,6 +82,7 @@ def do_issue_compensation(
     compensation: Compensation, *, actor: User | None, now: datetime, reference: str = ""
 ) -> Compensation:
     """Hand the compensation over (a voucher code, a refund reference) and tell the customer."""
+    from promisedesk.notifications.events import case_link
     from promisedesk.notifications.outbox import queue_for_customer
 
     with transaction.atomic():
@@ -102,7 +103,7 @@ def do_issue_compensation(
             case_id=locked.case_id,
             event_key=f"compensation:{locked.pk}:issued",
             template="compensation_issued",
-            context={"compensation": locked, "case": locked.case},
+            context={"compensation": locked, "case": locked.case, "link": case_link(locked.case)},
             now=now,
         )
         return locked
@@ -112,6 +113,7 @@ def do_decline_compensation(
     compensation: Compensation, *, actor: User | None, now: datetime, reason: str
 ) -> Compensation:
     """Decline a compensation that is not owed after all; the reason is kept and the customer told."""
+    from promisedesk.notifications.events import case_link
     from promisedesk.notifications.outbox import queue_for_customer
 
     if not reason.strip():
@@ -131,7 +133,7 @@ def do_decline_compensation(
             case_id=locked.case_id,
             event_key=f"compensation:{locked.pk}:declined",
             template="compensation_declined",
-            context={"compensation": locked, "case": locked.case, "reason": reason},
+            context={"compensation": locked, "case": locked.case, "reason": reason, "link": case_link(locked.case)},
             now=now,
         )
         return locked

@@ -131,6 +131,7 @@ def compensation_event(compensation: Compensation, type: str, now: datetime, **d
 
 def settle_breach(breach_id: int, now: datetime) -> bool:
     """Settle one verified breach; False when there was nothing (left) to do."""
+    from promisedesk.notifications.events import case_link
     from promisedesk.notifications.outbox import queue_for_customer
 
     with transaction.atomic():
@@ -154,6 +155,7 @@ def settle_breach(breach_id: int, now: datetime) -> bool:
             context={
                 "breach": breach,
                 "case": breach.case,
+                "link": case_link(breach.case),
                 "compensation": compensation,
                 "version": version,
                 "statement": _statement(breach),

@@ -137,6 +137,7 @@ def do_change_calendar(
     lists at once it is refused; given in one list, it leaves the other.
     """
     from promisedesk.commitments.recompute import recompute_open_clocks
+    from promisedesk.escalations.pickup import reschedule_calendar
 
     if "name" in changes:
         _check_name(changes["name"])
@@ -161,6 +162,8 @@ def do_change_calendar(
             locked.updated_at = now
             locked.save(update_fields=[*changes.keys(), "revision", "updated_at"])
             moved = recompute_open_clocks(locked, now=now, reason=reason)
+            # Escalations that now fall due sooner (a holiday taken back) must not wait for their old instant.
+            reschedule_calendar(locked.pk, now)
     except Exception as exc:
         forget(calendar.pk)  # what was compiled from the rolled-back rules must not be reused
         if isinstance(exc, IntegrityError) and "name" in changes:

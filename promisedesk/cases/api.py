@@ -6,21 +6,37 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Schema, Status
 from pydantic import AwareDatetime, Field
 
+from promisedesk.accounts.api import router as departments_router
 from promisedesk.actors import actor_of
-from promisedesk.commitments.models import Commitment
-from promisedesk.errors import NotFound
+from promisedesk.commitments.models import OPEN_STATES, Commitment
+from promisedesk.errors import DomainError, NotFound
 from promisedesk.lib.durations import parse_duration
 from promisedesk.schemas import Input, page
 
-from .actions import do_append_event, do_create_customer, do_create_service, do_open_case, do_record_oral_commitment
-from .models import Case, CaseEvent, Channel, Customer, Locale, Priority, Service, Stage
+from .actions import (
+    KEEP,
+    do_append_event,
+    do_assign,
+    do_book_appointment,
+    do_change_stage,
+    do_create_customer,
+    do_create_service,
+    do_open_case,
+    do_record_oral_commitment,
+    do_set_stage_label,
+    do_update_customer,
+)
+from .models import Attachment, Case, CaseEvent, Channel, Customer, Locale, Priority, Service, Stage, StageLabel
 
 router = Router(tags=["cases"])
+# Departments are served beside the cases they are assigned (GET/POST /departments, PATCH /departments/{code}).
+router.add_router("", departments_router)
 
 Code = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
 Currency = Field(pattern=r"^[A-Z]{3}$")
@@ -34,6 +50,15 @@ class CustomerIn(Input):
     tier: str = Field(default="standard", min_length=1, max_length=40)
     locale: Locale = Locale.ZH_HANS
     preferences: dict[str, Any] = Field(default_factory=dict)
+    timezone: str = Field(default="", max_length=64, description="IANA zone; empty means the site's")
+
+
+class CustomerPatch(Input):
+    """Only the fields sent change; `timezone` "" or null means the site's zone."""
+
+    tier: str | None = Field(default=None, min_length=1, max_length=40)
+    preferences: dict[str, Any] | None = None
+    timezone: str | None = Field(default=None, max_length=64)
 
 
 class CustomerOut(Schema):
@@ -45,6 +70,7 @@ class CustomerOut(Schema):
     tier: str
     locale: str
     preferences: dict[str, Any]
+    timezone: str
 
 
 class ServiceIn(Input):
@@ -105,6 +131,9 @@ class CaseOut(Schema):
     currency: str
     opened_at: AwareDatetime
     stage: str
+    substatus: str
+    department: str | None
+    assignee: str | None
     appointment: dict[str, AwareDatetime] | None
     summary: str
     commitments: list[CommitmentOut]
@@ -119,6 +148,9 @@ class CaseSummary(Schema):
     priority: str
     opened_at: AwareDatetime
     stage: str
+    substatus: str
+    department: str | None
+    assignee: str | None
 
 
 class EventIn(Input):
@@ -126,6 +158,17 @@ class EventIn(Input):
     at: AwareDatetime | None = None
     note: str = Field(default="", max_length=5000)
     data: dict[str, Any] = Field(default_factory=dict)
+    visible_to_customer: bool | None = Field(
+        default=None, description="shown on the customer's page; by default as the type says; never for internal_note"
+    )
+
+
+class AttachmentOut(Schema):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
 
 
 class EventOut(Schema):
@@ -136,7 +179,55 @@ class EventOut(Schema):
     data: dict[str, Any]
     actor: str | None
     system: bool
+    visible_to_customer: bool
+    attachments: list[AttachmentOut]
     recorded_at: AwareDatetime
+
+
+class StageIn(Input):
+    stage: Stage
+    substatus: str = Field(default="", max_length=64)
+    note: str = Field(default="", max_length=5000)
+    at: AwareDatetime | None = None
+
+
+class AssignIn(Input):
+    """Only the fields sent change: a department code and/or a staff member (username or id); null clears."""
+
+    department: str | None = Field(default=None, min_length=1, max_length=64)
+    assignee: str | int | None = None
+    note: str = Field(default="", max_length=5000)
+
+
+class AppointmentIn(Input):
+    start: AwareDatetime
+    end: AwareDatetime
+    reason: str = Field(default="", max_length=1000, description="required when an appointment is booked already")
+
+
+class SubstatusIn(Input):
+    code: str = Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")
+    label_en: str = Field(default="", max_length=100)
+    label_zh_hans: str = Field(default="", max_length=100)
+
+
+class StageLabelIn(Input):
+    """Names a stage for every service (service null) or one; no name and no sub-status removes the label."""
+
+    service: str | None = Field(default=None, min_length=1, max_length=64)
+    stage: Stage
+    label_en: str = Field(default="", max_length=100)
+    label_zh_hans: str = Field(default="", max_length=100)
+    substatuses: list[SubstatusIn] = Field(default_factory=list, max_length=30)
+
+
+class StageLabelOut(Schema):
+    id: int | None
+    service: str | None
+    stage: str
+    label_en: str
+    label_zh_hans: str
+    substatuses: list[dict[str, str]]
 
 
 class OralIn(Input):
@@ -162,6 +253,7 @@ def render_customer(c: Customer) -> dict[str, Any]:
         "tier": c.tier,
         "locale": c.locale,
         "preferences": c.preferences,
+        "timezone": c.timezone,
     }
 
 
@@ -201,6 +293,9 @@ def render_summary(case: Case) -> dict[str, Any]:
         "priority": case.priority,
         "opened_at": _utc(case.opened_at),
         "stage": case.stage,
+        "substatus": case.substatus,
+        "department": case.department.code if case.department else None,
+        "assignee": case.assignee.get_username() if case.assignee else None,
     }
 
 
@@ -234,12 +329,32 @@ def render_event(e: CaseEvent) -> dict[str, Any]:
         "data": e.data,
         "actor": e.actor.get_username() if e.actor else None,
         "system": e.system,
+        "visible_to_customer": e.visible_to_customer,
+        "attachments": [render_attachment(a) for a in e.attachments.all()],
         "recorded_at": e.recorded_at,
     }
 
 
+def render_attachment(a: Attachment) -> dict[str, Any]:
+    return {"id": a.pk, "filename": a.filename, "content_type": a.content_type, "size": a.size, "sha256": a.sha256}
+
+
+def render_stage_label(label: StageLabel) -> dict[str, Any]:
+    return {
+        "id": label.pk,
+        "service": label.service.code if label.service else None,
+        "stage": label.stage,
+        "label_en": label.label_en,
+        "label_zh_hans": label.label_zh_hans,
+        "substatuses": label.substatus_items(),
+    }
+
+
+CASE_RELATIONS = ("service", "customer", "department", "assignee")
+
+
 def get_case(case_id: int) -> Case:
-    found = Case.objects.select_related("service", "customer").filter(pk=case_id).first()
+    found = Case.objects.select_related(*CASE_RELATIONS).filter(pk=case_id).first()
     if found is None:
         raise NotFound(f"case {case_id}")
     return found
@@ -263,6 +378,26 @@ def read_customer(request: HttpRequest, customer_id: int) -> dict[str, Any]:
     if found is None:
         raise NotFound(f"customer {customer_id}")
     return render_customer(found)
+
+
+@router.patch("customers/{customer_id}", response=CustomerOut)
+def update_customer(request: HttpRequest, customer_id: int, payload: CustomerPatch) -> dict[str, Any]:
+    """Change a customer's tier, preferences or time zone."""
+    found = Customer.objects.filter(pk=customer_id).first()
+    if found is None:
+        raise NotFound(f"customer {customer_id}")
+    sent = payload.model_fields_set
+    if "tier" in sent and payload.tier is None:
+        raise DomainError("invalid", "a customer always has a tier", "tier")
+    changed = do_update_customer(
+        found,
+        actor=actor_of(request),
+        now=timezone.now(),
+        tier=payload.tier if "tier" in sent and payload.tier is not None else KEEP,
+        preferences=(payload.preferences or {}) if "preferences" in sent else KEEP,
+        timezone=(payload.timezone or "") if "timezone" in sent else KEEP,
+    )
+    return render_customer(changed)
 
 
 @router.post("services", response={201: ServiceOut})
@@ -305,10 +440,14 @@ def list_cases(
     customer: int | None = None,
     service: str | None = None,
     stage: Stage | None = None,
+    department: str | None = None,
+    assignee: str | None = None,
+    mine: bool = False,
     limit: int = 100,
     offset: int = 0,
 ) -> dict[str, Any]:
-    query = Case.objects.select_related("service").order_by("-opened_at", "-id")
+    """Newest first. `mine`: assigned to the caller, or holding an open oral promise the caller owns."""
+    query = Case.objects.select_related("service", "department", "assignee").order_by("-opened_at", "-id")
     if external_ref:
         query = query.filter(external_ref=external_ref)
     if customer is not None:
@@ -317,7 +456,19 @@ def list_cases(
         query = query.filter(service__code=service)
     if stage:
         query = query.filter(stage=stage)
+    if department:
+        query = query.filter(department__code=department)
+    if assignee:
+        query = query.filter(assignee__username=assignee)
+    if mine:
+        query = query.filter(mine_filter(actor_of(request)))
     return page(query, limit, offset, render_summary)
+
+
+def mine_filter(user: Any) -> Q:
+    """Cases that are the user's: assigned to them, or with an open promise they own (an oral one)."""
+    owned = Commitment.objects.filter(case=OuterRef("pk"), owner=user, state__in=OPEN_STATES)
+    return Q(assignee=user) | Q(Exists(owned))
 
 
 @router.get("cases/{case_id}", response=CaseOut)
@@ -335,6 +486,7 @@ def append_event(request: HttpRequest, case_id: int, payload: EventIn) -> Status
         at=payload.at,
         note=payload.note,
         data=payload.data,
+        visible_to_customer=payload.visible_to_customer,
     )
     return Status(201, render_event(event))
 
@@ -342,7 +494,89 @@ def append_event(request: HttpRequest, case_id: int, payload: EventIn) -> Status
 @router.get("cases/{case_id}/events", response=list_of(EventOut))
 def list_events(request: HttpRequest, case_id: int, limit: int = 100, offset: int = 0) -> dict[str, Any]:
     case = get_case(case_id)
-    return page(case.events.select_related("actor").order_by("at", "id"), limit, offset, render_event)
+    events = case.events.select_related("actor").prefetch_related(
+        Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
+    )
+    return page(events.order_by("at", "id"), limit, offset, render_event)
+
+
+@router.post("cases/{case_id}/stage", response=CaseOut)
+def change_stage(request: HttpRequest, case_id: int, payload: StageIn) -> dict[str, Any]:
+    """Move the case to a stage and sub-status; the timeline says stage_changed (closed / reopened)."""
+    do_change_stage(
+        get_case(case_id),
+        actor=actor_of(request),
+        now=timezone.now(),
+        stage=payload.stage,
+        substatus=payload.substatus,
+        note=payload.note,
+        at=payload.at,
+    )
+    return render_case(get_case(case_id))
+
+
+@router.post("cases/{case_id}/assign", response=CaseOut)
+def assign_case(request: HttpRequest, case_id: int, payload: AssignIn) -> dict[str, Any]:
+    """Give the case to a department and/or a person; the timeline says assigned, from where to where."""
+    sent = payload.model_fields_set
+    if not sent & {"department", "assignee"}:
+        raise DomainError("missing_field", "give a department, an assignee or both", "department")
+    do_assign(
+        get_case(case_id),
+        actor=actor_of(request),
+        now=timezone.now(),
+        department=payload.department if "department" in sent else KEEP,
+        assignee=payload.assignee if "assignee" in sent else KEEP,
+        note=payload.note,
+    )
+    return render_case(get_case(case_id))
+
+
+@router.post("cases/{case_id}/appointment", response=CaseOut)
+def book_appointment(request: HttpRequest, case_id: int, payload: AppointmentIn) -> dict[str, Any]:
+    """Book or move the appointment window; moving one needs a reason. Arrival is the `arrived` event."""
+    do_book_appointment(
+        get_case(case_id),
+        actor=actor_of(request),
+        now=timezone.now(),
+        start=payload.start,
+        end=payload.end,
+        reason=payload.reason,
+    )
+    return render_case(get_case(case_id))
+
+
+@router.get("stage-labels", response=list_of(StageLabelOut))
+def list_stage_labels(request: HttpRequest, limit: int = 100, offset: int = 0) -> dict[str, Any]:
+    """The organisation's names for stages: for every service (service null) first, then per service."""
+    labels = StageLabel.objects.select_related("service").order_by(
+        F("service__code").asc(nulls_first=True), "stage", "id"
+    )
+    return page(labels, limit, offset, render_stage_label)
+
+
+@router.put("stage-labels", response=StageLabelOut)
+def put_stage_label(request: HttpRequest, payload: StageLabelIn) -> dict[str, Any]:
+    """Name a stage and its sub-statuses, replacing what was set for that service and stage."""
+    label = do_set_stage_label(
+        actor=actor_of(request),
+        now=timezone.now(),
+        stage=payload.stage,
+        service_code=payload.service,
+        label_en=payload.label_en,
+        label_zh_hans=payload.label_zh_hans,
+        substatuses=[item.model_dump() for item in payload.substatuses],
+    )
+    if label is None:
+        return {
+            "id": None,
+            "service": payload.service,
+            "stage": payload.stage,
+            "label_en": "",
+            "label_zh_hans": "",
+            "substatuses": [],
+        }
+    return render_stage_label(label)
 
 
 @router.post("cases/{case_id}/commitments", response={201: CommitmentOut})

@@ -37,6 +37,10 @@ class Stage(models.TextChoices):
     CLOSED = "closed", _("closed")
 
 
+# The service process in order: an event moves a case forward along it, never back.
+STAGE_ORDER = {stage: number for number, stage in enumerate(Stage.values)}
+
+
 class Locale(models.TextChoices):
     EN = "en", "English"
     ZH_HANS = "zh-Hans", "简体中文"
@@ -141,6 +145,13 @@ class CaseEvent(models.Model):
     class Meta:
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["case", "at"])]
+        constraints = [
+            # What staff write to each other must never reach the customer, whatever the code path.
+            models.CheckConstraint(
+                condition=~Q(type="internal_note") | Q(visible_to_customer=False),
+                name="internal_note_never_visible",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} at {self.at:%Y-%m-%d %H:%M}"
@@ -177,7 +188,11 @@ class StageLabel(models.Model):
     stage = models.CharField(max_length=24, choices=Stage.choices)
     label_en = models.CharField(max_length=100, blank=True, default="")
     label_zh_hans = models.CharField(max_length=100, blank=True, default="")
-    substatuses = models.JSONField(default=list, blank=True, help_text="lower_snake_case sub-status codes")
+    substatuses = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='[{"code": "waiting_parts", "label_en": "Waiting for parts", "label_zh_hans": "等待配件"}, …]',
+    )
 
     class Meta:
         constraints = [
@@ -189,6 +204,40 @@ class StageLabel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stage}: {self.label_en or self.label_zh_hans}"
+
+    def label_in(self, language: str) -> str:
+        """The organisation's name in language (zh… or en); "" when it gave none in that language."""
+        return self.label_zh_hans if language.lower().startswith("zh") else self.label_en
+
+    def substatus_items(self) -> list[dict[str, str]]:
+        """The sub-statuses as {code, label_en, label_zh_hans}; a bare code (older rows) has no words."""
+        items = []
+        for item in self.substatuses or []:
+            if isinstance(item, str):
+                items.append({"code": item, "label_en": "", "label_zh_hans": ""})
+            elif isinstance(item, dict) and isinstance(item.get("code"), str):
+                items.append(
+                    {
+                        "code": item["code"],
+                        "label_en": str(item.get("label_en") or ""),
+                        "label_zh_hans": str(item.get("label_zh_hans") or ""),
+                    }
+                )
+        return items
+
+    def substatus_codes(self) -> list[str]:
+        return [item["code"] for item in self.substatus_items()]
+
+    def substatus_label(self, code: str, language: str) -> str:
+        """The words for a sub-status code in language; the code itself when it has none."""
+        zh = language.lower().startswith("zh")
+        for item in self.substatus_items():
+            if item["code"] == code:
+                first, second = (
+                    (item["label_zh_hans"], item["label_en"]) if zh else (item["label_en"], item["label_zh_hans"])
+                )
+                return first or second or code.replace("_", " ")
+        return code.replace("_", " ")
 
 
 BUILTIN_EVENT_TYPES = (
@@ -204,4 +253,10 @@ BUILTIN_EVENT_TYPES = (
     "resolved",
     "closed",
     "reopened",
+    "internal_note",
+    "stage_changed",
 )
+# Staff notes to each other: never shown to the customer (a database constraint says so too).
+INTERNAL_NOTE = "internal_note"
+# An explicit move to another stage; clocks also hear it as `stage_<stage>` (see cases.actions).
+STAGE_CHANGED = "stage_changed"

@@ -10,6 +10,8 @@ from datetime import datetime
 from django.db import close_old_connections
 
 from promisedesk.breaches.settlement import settle_pending
+from promisedesk.escalations.engine import escalate_due
+from promisedesk.notifications.delivery import deliver_due
 
 from .sweeper import SweepResult, sweep
 
@@ -17,7 +19,7 @@ log = logging.getLogger("promisedesk.worker")
 
 
 def run_worker(stop: threading.Event, interval: float, now: Callable[[], datetime]) -> None:
-    """Every `interval` seconds until `stop` is set: one sweep, then one settlement pass.
+    """Every `interval` seconds until `stop` is set: a sweep, settlement, escalation, then delivery.
 
     Both are safe to run in many workers at once and resume after a crash. Errors are
     logged, not fatal: the next round tries again.
@@ -27,8 +29,15 @@ def run_worker(stop: threading.Event, interval: float, now: Callable[[], datetim
             instant = now()
             result: SweepResult = sweep(instant)
             settled = settle_pending(instant)
+            escalated = escalate_due(instant)
+            # At most 1,000 messages a round, so sweeps keep their pace behind a backlog.
+            delivered = deliver_due(instant, max_batches=20)
             if result.breached or result.warned or result.started or settled:
                 log.info("%s, %s settled", result, settled)
+            if escalated.scheduled or escalated.fired or escalated.skipped or escalated.void:
+                log.info("%s", escalated)
+            if delivered.sent or delivered.retrying or delivered.failed:
+                log.info("%s", delivered)
         except Exception:  # a bad row or a lost connection must not kill the worker
             log.exception("sweep failed; retrying")
         finally:

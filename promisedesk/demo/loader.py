@@ -17,6 +17,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -26,25 +27,31 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import Count
 
+from promisedesk.accounts.actions import do_create_department
+from promisedesk.accounts.models import Department
 from promisedesk.breaches.models import Breach, Compensation
 from promisedesk.calendars.actions import do_create_calendar
 from promisedesk.calendars.compiled import clock_for
 from promisedesk.calendars.models import BusinessCalendar
 from promisedesk.cases.actions import (
     do_append_event,
+    do_assign,
+    do_book_appointment,
+    do_change_stage,
     do_create_customer,
     do_create_service,
     do_open_case,
     do_record_oral_commitment,
+    do_set_stage_label,
 )
-from promisedesk.cases.models import Case, Customer, Service, Stage
+from promisedesk.cases.models import Case, Customer, Service, Stage, StageLabel
 from promisedesk.commitments.models import Commitment, CommitmentAlert
 from promisedesk.commitments.sweeper import SweepResult, sweep
 from promisedesk.demo import makegood
 from promisedesk.promises.actions import do_create_promise, do_publish_promise
 from promisedesk.promises.models import Promise
 
-from . import catalogue, people, story
+from . import catalogue, people, story, work
 
 SET_UP_BEFORE_HISTORY = timedelta(days=14)
 PASSWORD_FILE = "admin-password.txt"
@@ -92,6 +99,8 @@ def load(now: datetime, *, cases: int = story.DEFAULT_CASES) -> Report:
         makegood.ensure_reference_data(users)
         calendars = ensure_calendars(since, report)
         ensure_services(report)
+        ensure_departments(since, report)
+        ensure_stage_labels(since, report)
         ensure_promises(since, users["zhou.min"], report)
         everyone = people.customers(random.Random(story.SEED))
         customer_ids = ensure_customers(since, everyone, report)
@@ -100,6 +109,9 @@ def load(now: datetime, *, cases: int = story.DEFAULT_CASES) -> Report:
         report.created["cases"] = load_cases(plans, users, customer_ids)
     report.sweep = sweep(now)
     makegood.give_verdicts(now, users["zhou.min"])
+    # Each of these is idempotent and builds on the cases above.
+    for app in ("intake", "portal", "escalations"):
+        import_module(f"promisedesk.{app}.demo").load(now)
     count(report)
     return report
 
@@ -180,6 +192,26 @@ def ensure_promises(since: datetime, manager: Any, report: Report) -> None:
         report.created["promises"] = report.created.get("promises", 0) + 1
 
 
+def ensure_departments(since: datetime, report: Report) -> None:
+    """The teams (installation crew, customer centre, front desk …) with their leads, managers and members."""
+    existing = set(Department.objects.values_list("code", flat=True))
+    for code, name, lead, manager, members in work.DEPARTMENTS:
+        if code not in existing:
+            do_create_department(
+                actor=None, now=since, code=code, name=name, lead=lead, manager=manager, members=members
+            )
+            report.created["departments"] = report.created.get("departments", 0) + 1
+
+
+def ensure_stage_labels(since: datetime, report: Report) -> None:
+    """The organisation's own names for some stages; a stage someone has named already is left alone."""
+    named = set(StageLabel.objects.values_list("service__code", "stage"))
+    for spec in work.STAGE_LABELS:
+        if (spec.get("service_code"), spec["stage"]) not in named:
+            do_set_stage_label(actor=None, now=since, **spec)
+            report.created["stage names"] = report.created.get("stage names", 0) + 1
+
+
 def ensure_customers(since: datetime, everyone: list[people.Person], report: Report) -> dict[str, int]:
     refs = [person.external_ref for person in everyone]
     found = Customer.objects.filter(external_ref__in=refs).values_list("external_ref", "id")
@@ -238,7 +270,7 @@ def play(plan: story.CasePlan, users: dict[str, Any], customer_ids: dict[str, in
                 stop_on=oral.stop_on,
             )
         else:
-            do_append_event(case, actor=actor, now=step.at, type=step.type, at=step.at, note=step.note, data=step.data)
+            play_step(case, step, actor)
             if step.type in makegood.CLAIM_EVENTS and step.data.get("promise_code"):
                 makegood.report_claim(
                     case,
@@ -248,6 +280,22 @@ def play(plan: story.CasePlan, users: dict[str, Any], customer_ids: dict[str, in
                     key=f"demo:{plan.external_ref}:{step.type}",
                 )
     return case
+
+
+def play_step(case: Case, step: story.Step, actor: Any) -> None:
+    """One timeline step through the action that does that kind of work, as it happened then."""
+    at, data = step.at, step.data
+    if step.type == "assigned":
+        department, assignee = data.get("department"), data.get("assignee")
+        do_assign(case, actor=actor, now=at, at=at, department=department, assignee=assignee, note=step.note)
+    elif step.type == "stage_changed":
+        stage, substatus = data["stage"], data.get("substatus", "")
+        do_change_stage(case, actor=actor, now=at, at=at, stage=stage, substatus=substatus, note=step.note)
+    elif step.type == "appointment_scheduled":
+        start, end = datetime.fromisoformat(data["start"]), datetime.fromisoformat(data["end"])
+        do_book_appointment(case, actor=actor, now=at, at=at, start=start, end=end, reason=step.note)
+    else:
+        do_append_event(case, actor=actor, now=at, at=at, type=step.type, note=step.note, data=data)
 
 
 def count(report: Report) -> None:

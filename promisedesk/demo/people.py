@@ -64,6 +64,7 @@ class Person:
     tier: str
     locale: str
     preferences: dict[str, Any] = field(default_factory=dict)
+    timezone: str = ""
 
     def fields(self) -> dict[str, Any]:
         return {
@@ -74,6 +75,7 @@ class Person:
             "tier": self.tier,
             "locale": self.locale,
             "preferences": self.preferences,
+            "timezone": self.timezone,
         }
 
 
@@ -96,6 +98,7 @@ NAMED = [
         "gold",
         "en",
         {"pillow": "down", "room_floor": "low", "newspaper": "China Daily", "late_checkout": True},
+        timezone="Europe/London",
     ),
 ]
 

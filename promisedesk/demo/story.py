@@ -720,7 +720,10 @@ def build(
     now: datetime, clocks: dict[str, BusinessClock], people: list[Person], total: int = DEFAULT_CASES, seed: int = SEED
 ) -> list[CasePlan]:
     """Exactly `total` case plans: the live scenes first, then the history, ordered by opening time."""
+    from .work import add_work
+
     story = Story(now, clocks, people, seed)
     plans = story.live()[:total]
     plans += story.history(total - len(plans))
+    add_work(plans, story.by_ref)
     return sorted((settle(plan, now) for plan in plans), key=lambda p: (p.opened_at, p.external_ref))

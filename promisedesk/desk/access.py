@@ -64,7 +64,11 @@ def access_case(user: Any, case_id: int) -> Case:
     """The case with the relations the case page shows; 404 when it does not exist or is not visible."""
     if not getattr(user, "is_staff", False):
         raise Http404("no such case")
-    found = Case.objects.select_related("customer", "service", "created_by").filter(pk=case_id).first()
+    found = (
+        Case.objects.select_related("customer", "service", "created_by", "department", "assignee")
+        .filter(pk=case_id)
+        .first()
+    )
     if found is None:
         raise Http404("no such case")
     return found

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from promisedesk.breaches.models import KIND_LABELS, Source
-from promisedesk.cases.models import Channel
+from promisedesk.cases.models import Channel, Stage
 from promisedesk.commitments.models import OPEN_STATES, Commitment, State
 from promisedesk.errors import DomainError
 from promisedesk.lib.durations import parse_duration
@@ -34,6 +34,8 @@ EVENT_LABELS: dict[str, Any] = {
     "resolved": gettext_lazy("resolved"),
     "closed": gettext_lazy("closed"),
     "reopened": gettext_lazy("reopened"),
+    "internal_note": gettext_lazy("internal note"),
+    "stage_changed": gettext_lazy("stage changed"),
     "promise_at_risk": gettext_lazy("promise at risk"),
     "promise_breached": gettext_lazy("promise breached"),
     "clock_recomputed": gettext_lazy("clock recomputed"),
@@ -48,6 +50,9 @@ EVENT_LABELS: dict[str, Any] = {
     "compensation_approved": gettext_lazy("compensation approved"),
     "compensation_issued": gettext_lazy("compensation issued"),
     "compensation_declined": gettext_lazy("compensation declined"),
+    "escalated": gettext_lazy("escalated"),
+    "escalation_skipped": gettext_lazy("escalation skipped"),
+    "customer_request": gettext_lazy("customer's request"),
 }
 
 # The timeline entries that belong to a breach's history (and change the make-good section).
@@ -94,6 +99,29 @@ ERROR_TEXTS: dict[str, Any] = {
     "in_past": gettext_lazy("An oral promise must fall due after now."),
     "invalid_duration": gettext_lazy("The time allowed must be longer than zero."),
     "not_open": gettext_lazy("This promise is no longer open."),
+    # working a case
+    "invalid_stage": gettext_lazy("Choose one of the stages."),
+    "unknown_substatus": gettext_lazy("That sub-status does not belong to the stage."),
+    "unknown_department": gettext_lazy("There is no such department."),
+    "unknown_user:assignee": gettext_lazy("There is no staff member with that username."),
+    "not_a_member": gettext_lazy("That person is not a member of the department. Choose someone from it."),
+    "reason_required": gettext_lazy("Say why the appointment moves: the customer is told."),
+    "end_before_start": gettext_lazy("The appointment ends before it starts."),
+    "internal_note_visible": gettext_lazy("An internal note is never shown to the customer."),
+    "missing_field:text": gettext_lazy("Write something first."),
+    "too_large": gettext_lazy("A file may be at most 10 MB."),
+    "too_many_files": gettext_lazy("Attach at most 5 files at a time."),
+    "invalid_timezone": gettext_lazy("That is not a time zone. Use a name like Asia/Shanghai or Europe/London."),
+    "invalid_preferences": gettext_lazy(
+        "Preferences are short names with a text, a number or true/false; this one was not understood."
+    ),
+    "invalid:tier": gettext_lazy("A tier is a name of 1 to 40 characters."),
+    "invalid_email": gettext_lazy("That is not an email address."),
+    "missing_field:name": gettext_lazy("A new customer needs a name."),
+    "missing_field:phone": gettext_lazy("A new customer needs a phone number or an email address."),
+    "invalid_channel": gettext_lazy("Say whether they called or came in."),
+    "unknown_service": gettext_lazy("There is no such service."),
+    "missing_field:customer": gettext_lazy("Choose a customer from the list or enter a new one."),
     # breaches and make-good
     "invalid_source": gettext_lazy(
         "Choose where the report comes from: a claim, a staff report, an inspection or a survey."
@@ -135,6 +163,15 @@ DATA_LABELS: dict[str, Any] = {
     "by": gettext_lazy("by"),
     "note": gettext_lazy("note"),
     "automatic": gettext_lazy("automatic"),
+    "from": gettext_lazy("from stage"),
+    "to": gettext_lazy("to stage"),
+    "substatus": gettext_lazy("sub-status"),
+    "department": gettext_lazy("department"),
+    "assignee": gettext_lazy("person"),
+    "from_department": gettext_lazy("before: department"),
+    "from_assignee": gettext_lazy("before: person"),
+    "previous_start": gettext_lazy("was from"),
+    "previous_end": gettext_lazy("was until"),
 }
 
 
@@ -170,9 +207,15 @@ def data_value(key: str, value: Any) -> str:
 
 
 def event_label(event_type: str) -> str:
-    """The words for a built-in or system event type; a custom type is shown as typed."""
+    """The words for a built-in or system event type, or for reaching a stage (stage_delivery, as a
+    promise's standard names it); a custom type is shown as typed."""
     label = EVENT_LABELS.get(event_type)
-    return str(label) if label is not None else event_type
+    if label is not None:
+        return str(label)
+    stage = event_type.removeprefix("stage_")
+    if stage != event_type and stage in Stage.values:
+        return _("reaching %(stage)s") % {"stage": Stage(stage).label}
+    return event_type
 
 
 def error_text(exc: DomainError) -> str:

@@ -44,10 +44,22 @@ class QueueFilter(forms.Form):
     view = forms.ChoiceField(required=False, choices=_view_choices)
     state = forms.ChoiceField(required=False, choices=_state_choices)
     promise = forms.CharField(required=False, max_length=64)
+    mine = forms.BooleanField(required=False)
+    department = forms.CharField(required=False, max_length=64)
+    assignee = forms.CharField(required=False, max_length=150)
 
-    def __init__(self, data: Any = None, *, promise_codes: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        data: Any = None,
+        *,
+        promise_codes: list[str] | None = None,
+        departments: list[str] | None = None,
+        staff: list[str] | None = None,
+    ) -> None:
         super().__init__(data)
         self.promise_codes = promise_codes or []
+        self.departments = departments
+        self.staff = staff
 
     def clean_promise(self) -> str:
         value = self.cleaned_data.get("promise") or ""
@@ -55,13 +67,28 @@ class QueueFilter(forms.Form):
             raise forms.ValidationError(_("There is no promise with that code."))
         return value
 
-    def values(self) -> dict[str, str]:
+    def clean_department(self) -> str:
+        value = self.cleaned_data.get("department") or ""
+        if value and self.departments is not None and value not in self.departments:
+            raise forms.ValidationError(_("There is no such department."))
+        return value
+
+    def clean_assignee(self) -> str:
+        value = self.cleaned_data.get("assignee") or ""
+        if value and self.staff is not None and value not in self.staff:
+            raise forms.ValidationError(_("There is no staff member with that username."))
+        return value
+
+    def values(self) -> dict[str, Any]:
         """The valid filters; invalid ones fall back to their defaults."""
         cleaned = self.cleaned_data if self.is_bound else {}
         return {
             "view": cleaned.get("view") or "open",
             "state": cleaned.get("state") or "",
             "promise": cleaned.get("promise") or "",
+            "mine": bool(cleaned.get("mine")),
+            "department": cleaned.get("department") or "",
+            "assignee": cleaned.get("assignee") or "",
         }
 
 
@@ -103,7 +130,7 @@ class OralPromiseForm(forms.Form):
         label=_("Owner (username)"),
         required=False,
         max_length=150,
-        widget=forms.TextInput(attrs={"placeholder": _("you"), "autocomplete": "off"}),
+        widget=forms.TextInput(attrs={"placeholder": _("you"), "autocomplete": "off", "list": "staff-usernames"}),
     )
 
     def clean(self) -> dict[str, Any]:

@@ -5,15 +5,19 @@ Every list here is fetched with a fixed number of queries, whatever its length.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
 
-from promisedesk.cases.models import Case, CaseEvent
+from promisedesk.accounts.models import Department
+from promisedesk.cases.models import Attachment, Case, CaseEvent, Stage
+from promisedesk.cases.selectors import StageNames
 from promisedesk.commitments.models import OPEN_STATES, Commitment, State
 from promisedesk.promises.models import Promise, PromiseVersion
 
@@ -33,6 +37,7 @@ class ClockRow:
     title: str
     statement: str
     countdown: str
+    stage: str = ""
 
     @property
     def is_oral(self) -> bool:
@@ -54,9 +59,14 @@ class EventRow:
     event: CaseEvent
     label: str
     details: list[tuple[str, str]] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+
+    @property
+    def is_internal(self) -> bool:
+        return self.event.type == "internal_note"
 
 
-def clock_row(commitment: Commitment, now: datetime, language: str) -> ClockRow:
+def clock_row(commitment: Commitment, now: datetime, language: str, names: StageNames | None = None) -> ClockRow:
     version = commitment.promise_version
     if version is not None:
         title, statement = version.title_in(language), version.statement_in(language)
@@ -69,20 +79,46 @@ def clock_row(commitment: Commitment, now: datetime, language: str) -> ClockRow:
         title=title,
         statement=statement,
         countdown=display.countdown_text(commitment.due_at, now) if commitment.is_open else "",
+        stage=names.of(commitment.case, language) if names is not None else "",
     )
 
 
 def _queue_base() -> QuerySet[Commitment]:
-    return Commitment.objects.select_related("case__customer", "case__service", "owner", "calendar", "promise_version")
+    return Commitment.objects.select_related(
+        "case__customer", "case__service", "case__department", "case__assignee", "owner", "calendar", "promise_version"
+    )
 
 
-def queue_commitments(*, now: datetime, view: str, state: str = "", promise: str = "") -> QuerySet[Commitment]:
+def scope_filter(*, department: str = "", assignee: str = "", mine: Any = None) -> Q:
+    """Whose promises: a department's cases, a person's cases, or mine (my cases and the promises I own)."""
+    scope = Q()
+    if department:
+        scope &= Q(case__department__code=department)
+    if assignee:
+        scope &= Q(case__assignee__username=assignee)
+    if mine is not None:
+        scope &= Q(case__assignee=mine) | Q(owner=mine)
+    return scope
+
+
+def queue_commitments(
+    *,
+    now: datetime,
+    view: str,
+    state: str = "",
+    promise: str = "",
+    department: str = "",
+    assignee: str = "",
+    mine: Any = None,
+) -> QuerySet[Commitment]:
     """The commitments of one queue view, soonest due first (no due time last).
 
     open: pending, running or paused; at_risk: running past its warning time and not yet due;
     breached: breached in the last seven days, or past due and not yet swept, latest first.
+    department / assignee / mine narrow it to whose they are; an oral promise is its owner's
+    as well as the case's assignee's.
     """
-    query = _queue_base()
+    query = _queue_base().filter(scope_filter(department=department, assignee=assignee, mine=mine))
     if view == "breached":
         recent = Q(state=State.BREACHED, breached_at__gte=now - RECENT_BREACHES)
         overdue = Q(state=State.RUNNING, due_at__lte=now)
@@ -100,8 +136,35 @@ def queue_commitments(*, now: datetime, view: str, state: str = "", promise: str
     return query
 
 
-def queue_counts(now: datetime) -> dict[str, int]:
-    return {view: queue_commitments(now=now, view=view).count() for view in QUEUE_VIEWS}
+@dataclass
+class QueuePeople:
+    """Whose queue to show: the departments (code, name) and the staff usernames."""
+
+    departments: list[tuple[str, str]]
+    staff: list[str]
+
+
+def queue_people() -> QueuePeople:
+    departments = list(Department.objects.order_by("name").values_list("code", "name"))
+    staff = list(
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True)
+        .order_by("username")
+        .values_list("username", flat=True)
+    )
+    return QueuePeople(departments=departments, staff=staff)
+
+
+def queue_counts(now: datetime, *, department: str = "", assignee: str = "", mine: Any = None) -> dict[str, int]:
+    """How many promises each view holds, for the same people, in one query."""
+    at_risk = Q(state=State.RUNNING, warn_at__lte=now, due_at__gt=now)
+    breached = Q(state=State.BREACHED, breached_at__gte=now - RECENT_BREACHES) | Q(state=State.RUNNING, due_at__lte=now)
+    scoped = Commitment.objects.filter(scope_filter(department=department, assignee=assignee, mine=mine))
+    return scoped.aggregate(
+        open=Count("id", filter=Q(state__in=OPEN_STATES)),
+        at_risk=Count("id", filter=at_risk),
+        breached=Count("id", filter=breached),
+    )
 
 
 def promise_codes() -> list[str]:
@@ -113,6 +176,10 @@ def case_clocks(case: Case, now: datetime, language: str) -> list[ClockRow]:
     return [clock_row(c, now, language) for c in commitments]
 
 
+# Keys left out of an event's details when they say nothing (a first assignment came from nowhere).
+QUIET_WHEN_EMPTY = frozenset({"from_department", "from_assignee", "substatus", "previous_start", "previous_end"})
+
+
 def event_details(
     event: CaseEvent, skip: frozenset[str] = frozenset(), names: Mapping[str, Mapping[str, str]] | None = None
 ) -> list[tuple[str, str]]:
@@ -122,6 +189,7 @@ def event_details(
     if data.get("amount") is not None and data.get("currency"):
         data["amount"] = f"{data['amount']} {data.pop('currency')}"  # one money value, not two fields
     words = names or {}
+    data = {k: v for k, v in data.items() if not (v is None and k in QUIET_WHEN_EMPTY)}
     return [
         (display.data_label(k), words[k].get(v, v) if k in words and isinstance(v, str) else display.data_value(k, v))
         for k, v in data.items()
@@ -129,10 +197,122 @@ def event_details(
     ]
 
 
-def case_timeline(case: Case) -> list[EventRow]:
-    """The timeline, newest first."""
+def case_timeline(
+    case: Case,
+    attachments: list[Attachment] | None = None,
+    names: Mapping[str, Mapping[str, str]] | None = None,
+) -> list[EventRow]:
+    """The timeline, newest first, each entry with the files that came with it; `names` gives words
+    for codes in the events' data (stages, departments)."""
+    by_event: dict[int | None, list[Attachment]] = defaultdict(list)
+    for attachment in attachments or []:
+        by_event[attachment.event_id].append(attachment)
     events = case.events.select_related("actor").order_by("-at", "-id")
-    return [EventRow(event=e, label=display.event_label(e.type), details=event_details(e)) for e in events]
+    return [
+        EventRow(
+            event=e,
+            label=display.event_label(e.type),
+            details=event_details(e, names=names),
+            attachments=by_event.get(e.pk, []),
+        )
+        for e in events
+    ]
+
+
+def arrival(timeline: list[EventRow]) -> CaseEvent | None:
+    """The arrival for the appointment booked now: the latest `arrived` after the latest booking."""
+    for row in timeline:  # newest first
+        if row.event.type == "arrived":
+            return row.event
+        if row.event.type == "appointment_scheduled":
+            return None
+    return None
+
+
+# -- working a case: stage, assignment, profile, files ---------------------------------------------
+
+OTHER_CASES = 10
+
+
+@dataclass
+class StageGroup:
+    """A stage and its sub-statuses as choices: ("delivery", "Installation"), ("delivery:waiting_parts", …)."""
+
+    stage: str
+    label: str
+    options: list[tuple[str, str]]
+
+
+@dataclass
+class CaseWork:
+    """What the case page shows beside the clocks: the stage in the organisation's words, whom it can
+    go to, the customer's other cases and preferences, and the files on the case."""
+
+    stage_text: str
+    stage_groups: list[StageGroup]
+    departments: list[Department]
+    staff: list[Any]
+    other_cases: list[Case]
+    other_count: int
+    attachments: list[Attachment]
+    preferences: list[tuple[str, str]]
+    names: dict[str, dict[str, str]]
+
+
+def stage_groups(case: Case, names: StageNames, language: str) -> list[StageGroup]:
+    groups = []
+    for stage in Stage.values:
+        label = names.stage(case.service_id, stage, language)
+        subs = names.substatuses(case.service_id, stage, language)
+        options = [(stage, label), *((f"{stage}:{s.code}", f"{label} · {s.label}") for s in subs)]
+        groups.append(StageGroup(stage=stage, label=label, options=options))
+    return groups
+
+
+def preference_rows(preferences: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """A customer's preferences for the reader: "room floor" → "high", lists joined, yes/no in words."""
+    rows = []
+    for key, value in (preferences or {}).items():
+        if isinstance(value, list):
+            shown = ", ".join(display.data_value(key, item) for item in value)
+        else:
+            shown = display.data_value(key, value)
+        rows.append((str(key).replace("_", " "), shown))
+    return rows
+
+
+def case_work(case: Case, language: str) -> CaseWork:
+    """Everything the case page needs beyond clocks and timeline, in a fixed number of queries."""
+    names = StageNames.load(case.service_id)
+    departments = list(
+        Department.objects.select_related("lead", "manager").prefetch_related("members").order_by("name")
+    )
+    staff = list(get_user_model().objects.filter(is_active=True, is_staff=True).order_by("username"))
+    others = case.customer.cases.exclude(pk=case.pk).select_related("service").order_by("-opened_at", "-id")
+    other_cases = list(others[: OTHER_CASES + 1])
+    other_count = len(other_cases) if len(other_cases) <= OTHER_CASES else others.count()
+    stage_words = {stage: names.stage(case.service_id, stage, language) for stage in Stage.values}
+    groups = stage_groups(case, names, language)
+    substatus_words = {
+        sub.code: sub.label for stage in Stage.values for sub in names.substatuses(case.service_id, stage, language)
+    }
+    return CaseWork(
+        stage_text=names.of(case, language),
+        stage_groups=groups,
+        departments=departments,
+        staff=staff,
+        other_cases=other_cases[:OTHER_CASES],
+        other_count=other_count,
+        attachments=list(case.attachments.order_by("uploaded_at", "id")),
+        preferences=preference_rows(case.customer.preferences),
+        names={
+            "from": stage_words,
+            "to": stage_words,
+            "substatus": substatus_words,
+            "department": {d.code: d.name for d in departments},
+            "from_department": {d.code: d.name for d in departments},
+        },
+    )
 
 
 @dataclass

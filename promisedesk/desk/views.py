@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from promisedesk.cases.actions import do_append_event, do_record_oral_commitment
 from promisedesk.cases.models import Case
+from promisedesk.cases.selectors import StageNames
 from promisedesk.commitments.actions import do_fulfil_commitment
 from promisedesk.errors import DomainError
 from promisedesk.promises.models import Promise
@@ -34,22 +35,37 @@ def _language() -> str:
 def _queue_context(request: HttpRequest) -> dict[str, Any]:
     now = timezone.now()
     codes = selectors.promise_codes()
-    filters = QueueFilter(request.GET or None, promise_codes=codes)
+    people = selectors.queue_people()
+    filters = QueueFilter(
+        request.GET or None,
+        promise_codes=codes,
+        departments=[code for code, _name in people.departments],
+        staff=people.staff,
+    )
     if filters.is_bound:
         filters.is_valid()
     chosen = filters.values()
-    commitments = selectors.queue_commitments(now=now, **chosen)
+    scope = {
+        "department": chosen["department"],
+        "assignee": chosen["assignee"],
+        "mine": request.user if chosen["mine"] else None,
+    }
+    commitments = selectors.queue_commitments(
+        now=now, view=chosen["view"], state=chosen["state"], promise=chosen["promise"], **scope
+    )
     page = Paginator(commitments, PAGE_SIZE).get_page(request.GET.get("page"))
     language = _language()
+    names = StageNames.load()
     return {
         "section": "queue",
         "now": now,
         "filters": filters,
         "chosen": chosen,
         "promise_codes": codes,
+        "people": people,
         "page": page,
-        "rows": [selectors.clock_row(c, now, language) for c in page.object_list],
-        "counts": selectors.queue_counts(now),
+        "rows": [selectors.clock_row(c, now, language, names) for c in page.object_list],
+        "counts": selectors.queue_counts(now, **scope),
     }
 
 
@@ -67,10 +83,14 @@ def queue_rows(request: HttpRequest) -> HttpResponse:
 
 
 def _case_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, Any]:
+    from .work_forms import AppointmentForm, AssignForm, NoteForm, ProfileForm, StageForm, preferences_text
+
     now = timezone.now()
     language = _language()
     clocks = selectors.case_clocks(case, now, language)
-    timeline = selectors.case_timeline(case)
+    work = selectors.case_work(case, language)
+    timeline = selectors.case_timeline(case, work.attachments, work.names)
+    arrived = selectors.arrival(timeline)
     section = makegood.case_makegood(case, clocks, timeline, language, failure=extra.pop("failure", None))
     # htmx requests from the case page carry the stamp of the make-good section they show; the
     # section comes back out of band only when it changed, so typing in its forms is not wiped.
@@ -85,6 +105,28 @@ def _case_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, A
         "makegood_oob": shown is not None and shown != section.stamp,
         "event_form": extra.pop("event_form", None) or EventForm(),
         "oral_form": extra.pop("oral_form", None) or OralPromiseForm(),
+        "work": work,
+        "arrived": arrived,
+        "stage_form": extra.pop("stage_form", None)
+        or StageForm(initial={"move_to": f"{case.stage}:{case.substatus}" if case.substatus else case.stage}),
+        "assign_form": extra.pop("assign_form", None)
+        or AssignForm(
+            initial={
+                "department": case.department.code if case.department else "",
+                "assignee": case.assignee.get_username() if case.assignee else "",
+            }
+        ),
+        "note_form": extra.pop("note_form", None) or NoteForm(),
+        "appointment_form": extra.pop("appointment_form", None)
+        or AppointmentForm(initial={"start": case.appointment_start, "end": case.appointment_end}),
+        "profile_form": extra.pop("profile_form", None)
+        or ProfileForm(
+            initial={
+                "tier": case.customer.tier,
+                "timezone": case.customer.timezone,
+                "preferences": preferences_text(case.customer.preferences),
+            }
+        ),
         **extra,
     }
 

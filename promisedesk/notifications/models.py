@@ -50,6 +50,7 @@ class OutboxMessage(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["event_key", "recipient", "channel"], name="outbox_once_per_event"),
+            models.CheckConstraint(condition=~Q(status="sent") | Q(sent_at__isnull=False), name="outbox_sent_has_time"),
         ]
         indexes = [
             models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="outbox_due"),
@@ -58,13 +59,40 @@ class OutboxMessage(models.Model):
     def __str__(self) -> str:
         return f"{self.channel} to {self.recipient}: {self.event_key} ({self.status})"
 
+    @property
+    def delivery_key(self) -> str:
+        """The same for every attempt at this row and different for every row, even across
+        databases that reuse ids: it names the message to the receiver (Message-ID, webhook-id),
+        so a resend after a crash is recognisably the same message."""
+        return f"{self.pk}.{int(self.created_at.timestamp())}"
+
+
+class OutboxRetry(models.Model):
+    """Someone asked for a failed message to be sent again: who, when, and what had gone wrong."""
+
+    message = models.ForeignKey(OutboxMessage, on_delete=models.CASCADE, related_name="retries")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    previous_attempts = models.PositiveIntegerField()
+    previous_error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"retry of message {self.message_id} at {self.requested_at}"
+
 
 class NotificationTemplate(models.Model):
     """A manager's wording for one event in one language; without one, the built-in wording is used."""
 
     event = models.CharField(max_length=64)
     language = models.CharField(max_length=8)
-    subject = models.CharField(max_length=300, blank=True, default="")
+    subject = models.CharField(
+        max_length=2000, blank=True, default="", help_text="a template: its tags make it longer than the subject"
+    )
     body = models.TextField()
     updated_at = models.DateTimeField()
     updated_by = models.ForeignKey(

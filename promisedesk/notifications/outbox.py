@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.utils import translation
 
 from promisedesk.cases.models import Customer
 
-from .models import Channel, OutboxMessage
+from .models import Channel, NotificationTemplate, OutboxMessage
+from .templating import render_builtin, render_override
+
+log = logging.getLogger("promisedesk.notifications")
 
 
 def customer_channels(customer: Customer) -> list[tuple[str, str]]:
@@ -26,11 +29,20 @@ def customer_channels(customer: Customer) -> list[tuple[str, str]]:
 
 
 def render_message(template: str, language: str, context: dict[str, Any]) -> tuple[str, str]:
-    """(subject, body) of the message for event `template` in `language`."""
+    """(subject, body) of the message for event `template` in `language`, as plain text.
+
+    A manager's NotificationTemplate for that event and language wins over the built-in
+    wording; should it fail to render, the built-in wording is used (and the failure
+    logged), so a bad edit can never stop the action that owes the message.
+    """
+    override = NotificationTemplate.objects.filter(event=template, language=language).first()
     with translation.override(language):
-        subject = render_to_string(f"notifications/{template}.subject.txt", context).strip()
-        body = render_to_string(f"notifications/{template}.txt", context).strip()
-    return subject, body
+        if override is not None:
+            try:
+                return render_override(override.subject, override.body, context)
+            except Exception:
+                log.exception("the %s template for %s failed; the built-in wording is used", language, template)
+        return render_builtin(template, context)
 
 
 def queue_for_customer(

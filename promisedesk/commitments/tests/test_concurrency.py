@@ -9,12 +9,14 @@ timeouts on the processes and on their output; nothing sleeps.
 
 from __future__ import annotations
 
+import functools
 import os
 import queue
 import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from collections import Counter
 from datetime import datetime
@@ -61,6 +63,11 @@ def _database_url() -> str:
     return f"postgres://{user}{password}@{host}{port}/{quote(config['NAME'], safe='')}"
 
 
+@functools.cache
+def _scratch_var_dir() -> str:
+    return tempfile.mkdtemp(prefix="promisedesk-var-")
+
+
 def _promisedesk(*args: str, **env: str) -> subprocess.Popen[str]:
     """Start `promisedesk …` on the test database; extra environment variables in env."""
     script = Path(sys.executable).with_name("promisedesk")
@@ -68,6 +75,8 @@ def _promisedesk(*args: str, **env: str) -> subprocess.Popen[str]:
     environment = {k: v for k, v in os.environ.items() if k != "PROMISEDESK_TEST_SQLITE_FILE"}
     environment |= {
         "DATABASE_URL": _database_url(),
+        # files a worker writes (development SMS and mail) go to a scratch folder, not the source tree
+        "PROMISEDESK_VAR_DIR": _scratch_var_dir(),
         "DJANGO_SETTINGS_MODULE": "promisedesk.settings",
         # the same source tree as this test process, wherever it was imported from
         "PYTHONPATH": os.pathsep.join(

@@ -26,6 +26,9 @@ def admin_client_(world, clock, django_user_model) -> Client:
     "path",
     [
         "accounts/apitoken",
+        "accounts/department",
+        "cases/stagelabel",
+        "cases/attachment",
         "calendars/businesscalendar",
         "promises/promise",
         "promises/promiseversion",

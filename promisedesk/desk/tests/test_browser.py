@@ -299,3 +299,84 @@ def test_breach_queue_and_ledger_work_in_place(
     page.screenshot(path="/tmp/promisedesk-breaches-phone.png", full_page=True)
     page.goto(f"{live_server.url}/desk/compensations/")
     page.screenshot(path="/tmp/promisedesk-ledger-phone.png", full_page=True)
+
+
+def test_walk_in_logged_in_two_clicks_then_assigned_noted_and_updated(
+    page: Any, live_server: Any, world: Any, clock: Any
+) -> None:
+    from promisedesk.accounts.actions import do_create_department
+    from promisedesk.cases.models import Case, CaseEvent
+
+    do_create_department(actor=None, now=clock.now, code="customer_centre", name="Customer centre", members=["agent"])
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/desk/promises/")  # any page will do
+
+    # click 1: the top bar's button opens the dialog, with the cursor in the search field
+    page.click("#log-contact-open")
+    dialog = page.locator("dialog#log-contact")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("#log_q")).to_be_focused()
+    dialog.locator("summary", has_text="Or a new customer").press("Enter")
+    dialog.locator("#log_new_name").fill("Zhang Min")
+    dialog.locator("#log_new_phone").fill("13700000042")
+    dialog.locator("#log_service").select_option("install")
+    dialog.locator("#log_summary").fill("The gold-card discount was missing from my bill")
+    # click 2: "Walk-in" opens the case and goes to it
+    dialog.get_by_role("button", name="Walk-in").click()
+    expect(page.locator("h1")).to_contain_text("Case #")
+    case = Case.objects.get(customer__name="Zhang Min")
+    assert case.channel == "walk_in" and case.created_by is not None and case.created_by.username == "agent"
+    expect(page).to_have_url(f"{live_server.url}/desk/cases/{case.pk}/")
+    page.evaluate("window.__notReloaded = true")
+
+    # assign it to the customer centre
+    page.locator("#assign_department").select_option("customer_centre")
+    page.locator("#assign_assignee").select_option("agent")
+    page.locator("#assign-form button[type=submit]").click()
+    expect(page.locator("#case-assignment")).to_contain_text("Customer centre")
+    expect(page.locator("#timeline [data-type=assigned]")).to_be_visible()
+
+    # an internal note, then an update to the customer: they look different
+    page.locator("#note_text").fill("Front desk says he was charged the standard rate")
+    page.locator("#note-form button[type=submit]").click()
+    internal = page.locator("#timeline li.event.internal")
+    expect(internal).to_contain_text("charged the standard rate")
+    expect(internal.locator(".tag.internal")).to_have_text("staff only")
+    page.locator("#note-form label.audience-customer").click()
+    expect(page.locator("#note-form button[type=submit]")).to_have_text(re.compile("Send update to the customer"))
+    page.locator("#note_text").fill("We are refunding the difference today")
+    page.locator("#note-form button[type=submit]").click()
+    update = page.locator("#timeline li.event.customer-visible[data-type=progress_update]")
+    expect(update).to_contain_text("refunding the difference")
+    expect(update.locator(".tag.seen")).to_contain_text("customer sees this")
+    assert page.evaluate("window.__notReloaded") is True
+    assert CaseEvent.objects.get(case=case, type="internal_note").visible_to_customer is False
+    page.screenshot(path="/tmp/promisedesk-walk-in-case.png", full_page=True)
+
+
+def test_log_dialog_works_from_the_keyboard(page: Any, live_server: Any, world: Any, clock: Any) -> None:
+    from promisedesk.cases.models import Case
+
+    log_in(page, live_server)
+    page.wait_for_load_state()  # htmx is ready (before that the button is a plain link to the form's page)
+    page.locator("#log-contact-open").focus()
+    page.keyboard.press("Enter")
+    dialog = page.locator("dialog#log-contact")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("#log_q")).to_be_focused()
+    page.keyboard.type("1380000")  # Li Lei's phone: the one match comes chosen
+    expect(dialog.locator('input[name="customer"]')).to_be_checked()
+    dialog.locator("#log_service").select_option("install")
+    dialog.locator("#log_summary").fill("Asks when the pool opens")
+    page.screenshot(path="/tmp/promisedesk-log-dialog.png")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    page.locator("#log-contact-open").press("Enter")
+    expect(dialog.locator("#log_q")).to_be_focused()
+    page.keyboard.type("1380000")
+    expect(dialog.locator('input[name="customer"]')).to_be_checked()
+    dialog.locator("#log_service").select_option("install")
+    dialog.locator("#log_summary").fill("Asks when the pool opens")
+    dialog.locator("#log_q").press("Enter")  # Enter sends the form, as a phone call
+    expect(page.locator("h1")).to_contain_text("Case #")
+    assert Case.objects.get().channel == "phone"

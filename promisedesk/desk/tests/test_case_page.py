@@ -57,7 +57,7 @@ def test_case_page_styles_system_events_apart(desk: Client, world, clock) -> Non
     page = desk.get(f"/desk/cases/{case['id']}/").content.decode()
     assert '<li class="event system" data-type="promise_breached">' in page
     assert "promise breached" in page
-    assert '<li class="event" data-type="case_opened">' in page
+    assert '<li class="event customer-visible" data-type="case_opened">' in page
 
 
 def test_case_page_query_count_is_fixed(desk: Client, world, clock, django_assert_max_num_queries) -> None:
@@ -65,7 +65,9 @@ def test_case_page_query_count_is_fixed(desk: Client, world, clock, django_asser
     for n in range(5):
         desk.post(f"/desk/cases/{case['id']}/oral/", {"statement": f"Promise {n}", "minutes": "30"})
         desk.post(f"/desk/cases/{case['id']}/events/", {"type": "progress_update", "note": f"note {n}"})
-    with django_assert_max_num_queries(6):  # session, user, case, clocks, timeline, breaches
+    # session, user, case, clocks, timeline, breaches; stage names, departments, their members, staff,
+    # the customer's other cases, the case's files
+    with django_assert_max_num_queries(12):
         response = desk.get(f"/desk/cases/{case['id']}/")
     assert len(response.context["clocks"]) == 6
 

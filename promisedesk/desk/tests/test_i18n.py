@@ -47,6 +47,7 @@ def test_case_page_in_chinese(desk: Client, world, clock) -> None:
     page = desk.get(f"/desk/cases/{case['id']}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     expected = ["服务单 #", "本服务单的承诺", "时间线", "服务单已创建"]
     expected += ["记录口头承诺", "需求识别", "第 1 版", "API 接口"]
+    expected += ["内部备注", "给客户的进展", "登记来电或到访", "变更阶段", "分派", "其他服务单"]
     for text in expected:
         assert text in page, text
 

@@ -306,7 +306,9 @@ def test_case_page_query_count_does_not_grow_with_breaches(
     with django_assert_max_num_queries(with_one):
         response = desk.get(f"/desk/cases/{coach_line['id']}/")
     assert len(response.context["makegood"].rows) == 4
-    assert with_one <= 7  # session, user, case, clocks, timeline, breaches, root causes
+    # session, user, case, clocks, timeline, breaches, root causes; and for working the case: stage names,
+    # departments, their members, staff, the customer's other cases, the case's files
+    assert with_one <= 13
 
 
 # The breach queue ----------------------------------------------------------------------------------
