@@ -301,7 +301,7 @@ def test_command_prints_a_one_line_summary(office: Office, capsys: Any) -> None:
     assert lines[-1] == "escalate: 3 scheduled, 1 fired, 0 skipped, 0 void, 0 rescheduled"
 
 
-def test_calendar_change_moves_pending_escalations_later_by_itself_and_sooner_when_told(office: Office) -> None:
+def test_calendar_change_moves_pending_escalations_sooner_with_the_clocks(office: Office) -> None:
     # given a promise warning at half-time, opened Friday 16:00: warned at Friday's close
     office.promise(warn_at="50%")
     case = office.case(at(6, 16))
@@ -313,9 +313,9 @@ def test_calendar_change_moves_pending_escalations_later_by_itself_and_sooner_wh
     office.clock.to(at(6, 19))
     response = office.api.post(f"/calendars/{office.calendar['id']}/days", {"extra_workdays": ["2026-03-07"]})
     assert response.status_code == 200 and response.json()["clocks_recomputed"] == 1
-    # … but an escalation scheduled for Monday would wait for Monday unless rescheduled
-    assert office.run(at(7, 10, 36)).fired == 0
-    assert reschedule_calendar(office.calendar["id"], at(7, 10, 36)) == 2
+    # … and the calendar change brought the escalations scheduled for Monday along with them
+    assert (_levels(case)["team_lead"].fire_at, _levels(case)["manager"].fire_at) == (at(7, 10, 36), at(7, 11))
+    assert reschedule_calendar(office.calendar["id"], at(7, 10, 36)) == 0  # nothing left to move
 
     # then the lead is told on Saturday at 90 %
     assert office.run(at(7, 10, 36)).fired == 1
