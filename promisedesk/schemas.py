@@ -6,16 +6,37 @@ from typing import Any
 
 from django.db.models import QuerySet
 from ninja import Schema
-from pydantic import ConfigDict
+from pydantic import ConfigDict, field_validator
 
 MAX_PAGE = 500
 MAX_OFFSET = 10**9
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 class Input(Schema):
-    """Request bodies refuse fields they do not know, so a typo is an error, not a no-op."""
+    """Request bodies refuse fields they do not know, so a typo is an error, not a no-op.
+
+    Text with a NUL character is refused too: PostgreSQL cannot store one, and no
+    person typed it.
+    """
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if _has_nul(value):
+            raise ValueError("text may not contain NUL characters")
+        return value
 
 
 def page(queryset: QuerySet, limit: int, offset: int, render: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from promisedesk.actors import actor_of
-from promisedesk.errors import NotFound
+from promisedesk.errors import DomainError, NotFound
 from promisedesk.schemas import Input, page
 
 from .actions import do_create_department, do_update_department
@@ -80,8 +80,17 @@ def list_departments(request: HttpRequest, limit: int = 100, offset: int = 0) ->
     return page(departments(), limit, offset, render_department)
 
 
+def _require_manager(request: HttpRequest) -> None:
+    # Departments decide who is told when a promise is at risk: not for anyone to rearrange.
+    from promisedesk.notifications.access import is_manager
+
+    if not is_manager(request.user):
+        raise DomainError("forbidden", "only managers may change departments", status=403)
+
+
 @router.post("departments", response={201: DepartmentOut})
 def create_department(request: HttpRequest, payload: DepartmentIn) -> Status:
+    _require_manager(request)
     department = do_create_department(actor=actor_of(request), now=timezone.now(), **payload.model_dump())
     return Status(201, render_department(get_department(department.code)))
 
@@ -93,6 +102,7 @@ def read_department(request: HttpRequest, code: str) -> dict[str, Any]:
 
 @router.patch("departments/{code}", response=DepartmentOut)
 def update_department(request: HttpRequest, code: str, payload: DepartmentPatch) -> dict[str, Any]:
+    _require_manager(request)
     changes = payload.model_dump(include=payload.model_fields_set)
     if changes.get("name", "") is None:
         changes.pop("name")  # a department always has a name

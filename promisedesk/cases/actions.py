@@ -37,6 +37,8 @@ from .models import (
     StageLabel,
 )
 
+# An oral promise has no standard of its own to say when it is at risk: with a quarter of its time left.
+ORAL_WARN_RULE = "75%"
 # Clocks on the server and on a caller's machine disagree a little; more is a mistake.
 FUTURE_SKEW = timedelta(minutes=5)
 # What the customer sees on their case page; staff may show or hide any event explicitly.
@@ -819,6 +821,7 @@ def do_record_oral_commitment(
     if due <= now:
         raise DomainError("in_past", "an oral promise must fall due after now", "due_at")
     owner_user = _owner(owner) if owner is not None else actor
+    warn = now + (due - now) * 3 // 4
     with transaction.atomic():
         commitment = Commitment.objects.create(
             case=case,
@@ -831,7 +834,10 @@ def do_record_oral_commitment(
             started_at=now,
             segment_started_at=now,
             due_at=due,
-            next_check_at=due,
+            # The owner is warned (and the escalation chain starts) with a quarter of the time left.
+            warn_rule=ORAL_WARN_RULE,
+            warn_at=warn,
+            next_check_at=warn,
             created_at=now,
         )
         system_event(case.pk, "commitment_recorded", now, now, commitment=commitment.pk, statement=statement).save()

@@ -30,8 +30,10 @@ def run_worker(stop: threading.Event, interval: float, now: Callable[[], datetim
             result: SweepResult = sweep(instant)
             settled = settle_pending(instant)
             escalated = escalate_due(instant)
-            # At most 1,000 messages a round, so sweeps keep their pace behind a backlog.
-            delivered = deliver_due(instant, max_batches=20)
+            # At most 1,000 messages a round, so sweeps keep their pace behind a backlog. Delivery
+            # gets the clock, not `instant`: each batch's lease must start when it is claimed, not
+            # when the round began (a slow batch would leave the next one an expired lease).
+            delivered = deliver_due(now, max_batches=20)
             if result.breached or result.warned or result.started or settled:
                 log.info("%s, %s settled", result, settled)
             if escalated.scheduled or escalated.fired or escalated.skipped or escalated.void:

@@ -37,7 +37,8 @@ class StageForm(PageForm):
     prefix_id = "stage"
 
     move_to = forms.CharField(label=_("Move to"), max_length=100)
-    note = forms.CharField(label=_("Note"), required=False, max_length=5000)
+    # A stage move is news the customer is told, so its note goes to them: say so where it is typed.
+    note = forms.CharField(label=_("Message to the customer (optional; sent to them)"), required=False, max_length=5000)
 
     def target(self) -> tuple[str, str]:
         stage, _sep, substatus = self.cleaned_data["move_to"].partition(":")

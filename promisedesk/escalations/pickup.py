@@ -3,6 +3,10 @@
 Nothing here scans open commitments. Two streams of rows the sweeper writes are
 read in id order past a stored cursor (EscalationCursor), each in batches, each
 batch in one transaction:
+0. First, without a transaction or a lock, look whether any row past the cursor is
+   there at all; most passes find none and stop here, so the table lock below is taken
+   only when there is something to read (it holds writers off while it lasts). A row
+   not committed yet is not seen: the next pass reads it.
 1. Take the stream's cursor row FOR UPDATE SKIP LOCKED (PostgreSQL): another worker
    reading the same stream makes this one skip it, rather than both reading the same
    rows. On SQLite the transaction is IMMEDIATE: one writer at a time.
@@ -101,8 +105,16 @@ def _lock_stream(stream: Stream) -> None:
         cursor.execute("SELECT set_config('lock_timeout', %s, true)", [before])
 
 
+def _anything_new(stream: Stream) -> bool:
+    """Step 0: whether a committed row of stream lies past its cursor (no lock, one cheap query)."""
+    last = EscalationCursor.objects.filter(stream=stream.name).values_list("last_id", flat=True).first()
+    return stream.model._default_manager.filter(stream.condition, pk__gt=last or 0).exists()
+
+
 def _pick_up_batch(stream: Stream, now: datetime, batch: int) -> tuple[int, bool]:
-    """Steps 1–3 for one batch of one stream: (escalations made, whether more may follow)."""
+    """Steps 0–3 for one batch of one stream: (escalations made, whether more may follow)."""
+    if not _anything_new(stream):
+        return 0, False
     with transaction.atomic():
         cursor = _cursor(stream)
         if cursor is None:
@@ -189,17 +201,20 @@ def reschedule_calendar(calendar_id: int, now: datetime) -> int:
     would otherwise wait for the old instant. Call it after the clocks were recomputed,
     in the same transaction.
     """
-    pending = list(
-        Escalation.objects.filter(status=Status.PENDING, commitment__calendar_id=calendar_id).select_related(
-            "commitment__calendar"
+    # Locked (only the escalation rows), and only while pending: a row a worker is firing
+    # right now is skipped, so the bulk update below can never move the instant of one it fired.
+    with transaction.atomic():
+        pending = list(
+            Escalation.objects.filter(status=Status.PENDING, commitment__calendar_id=calendar_id)
+            .select_related("commitment__calendar")
+            .select_for_update(skip_locked=True, of=("self",))
         )
-    )
-    moved = []
-    for row in pending:
-        level = Level(row.role, row.threshold)
-        instant = first_look(row.commitment, level, row.cycle_at, now)
-        if instant != row.fire_at:
-            row.fire_at = instant
-            moved.append(row)
-    Escalation.objects.bulk_update(moved, ["fire_at"])
+        moved = []
+        for row in pending:
+            level = Level(row.role, row.threshold)
+            instant = first_look(row.commitment, level, row.cycle_at, now)
+            if instant != row.fire_at:
+                row.fire_at = instant
+                moved.append(row)
+        Escalation.objects.bulk_update(moved, ["fire_at"])
     return len(moved)

@@ -20,11 +20,11 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
 from promisedesk.cases.actions import do_append_event, do_open_case
-from promisedesk.cases.models import Attachment, Case, CaseEvent, Customer, Service
+from promisedesk.cases.models import Attachment, Case, CaseEvent, Customer, Service, Stage
 from promisedesk.errors import Conflict, DomainError, NotFound
 
 from . import conf
-from .customers import customer_for
+from .customers import customer_for, find_or_create_customer
 from .keys import Delivery, Outcome, claim
 from .mailparse import Part, parse_mail
 from .models import (
@@ -142,6 +142,12 @@ def _record_words(
     at = max(now, case.last_event_at)
     event = do_append_event(case, actor=None, now=now, at=at, type=type, note=note, data=data, visible_to_customer=True)
     store_attachments(case, event, kept, now)
+    if type == REPLY_EVENT and event.case.stage == Stage.CLOSED:
+        # As on the customer's own page: a customer writing about a closed case reopens it.
+        # (event.case is the row as locked for the reply, so its stage is current.)
+        do_append_event(
+            case, actor=None, now=now, at=at, type="reopened", data={"by": "customer"}, visible_to_customer=True
+        )
     return event
 
 
@@ -159,6 +165,9 @@ def do_submit_request(
 ) -> Delivery:
     """A customer's web-form request: a case on channel `web`, once per rendering of the form (`token`).
 
+    The delivery's outcome says whether the request made its customer as well as its
+    case: only then may the page show the case's link to whoever sent the form.
+
     `admit` runs only when the request is new (not a double submit of the same
     rendering), inside the transaction: it may refuse with a DomainError, e.g.
     because the address sent too many requests, and then nothing is recorded.
@@ -167,11 +176,13 @@ def do_submit_request(
     def work() -> Outcome:
         if admit is not None:
             admit()
-        customer = customer_for(now=now, name=name, email=email, phone=phone, locale=language)
+        customer, made = find_or_create_customer(now=now, name=name, email=email, phone=phone, locale=language)
         data = {"channel": "web", "language": language}
-        return open_request(
+        outcome = open_request(
             now=now, customer=customer, service_code=service, channel="web", text=need, summary=need[:200], data=data
         )
+        outcome.customer_created = made
+        return outcome
 
     return claim("web", token, now, work)
 

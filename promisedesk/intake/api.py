@@ -1,4 +1,8 @@
-"""Intake over HTTP: webhook sources, mailboxes and the quarantine (staff bearer tokens)."""
+"""Intake over HTTP: webhook sources, mailboxes and the quarantine (staff bearer tokens).
+
+Any staff member reads sources and mailboxes and decides about quarantined messages;
+only managers change sources (and see or rotate their secrets) and mailboxes.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from pydantic import AwareDatetime, Field
 
 from promisedesk.actors import actor_of
 from promisedesk.errors import DomainError, NotFound
+from promisedesk.notifications.access import require_manager
 from promisedesk.schemas import Input, page
 
 from .actions import (
@@ -184,9 +189,10 @@ def list_sources(request: HttpRequest, limit: int = 100, offset: int = 0) -> dic
     return page(WebhookSource.objects.select_related("default_service"), limit, offset, render_source)
 
 
-@router.post("/intake/sources", response={201: SourceWithSecret, 400: ErrorOut, 409: ErrorOut})
+@router.post("/intake/sources", response={201: SourceWithSecret, 400: ErrorOut, 403: ErrorOut, 409: ErrorOut})
 def create_source(request: HttpRequest, payload: SourceIn) -> Status:
-    """Register a chat or social-media tool; the answer carries its `whsec_` secret, shown this once."""
+    """Register a chat or social-media tool (managers); the answer carries its `whsec_` secret, shown this once."""
+    require_manager(request.user)
     source = do_create_source(actor=actor_of(request), now=timezone.now(), **payload.dict())
     return Status(201, render_source(_source(source.code), secret=True))
 
@@ -196,15 +202,18 @@ def get_source(request: HttpRequest, code: str) -> dict[str, Any]:
     return render_source(_source(code))
 
 
-@router.patch("/intake/sources/{code}", response=SourceOut)
+@router.patch("/intake/sources/{code}", response={200: SourceOut, 403: ErrorOut})
 def update_source(request: HttpRequest, code: str, payload: SourcePatch) -> dict[str, Any]:
+    """Change a source (managers)."""
+    require_manager(request.user)
     do_update_source(code, actor=actor_of(request), now=timezone.now(), **payload.dict(exclude_unset=True))
     return render_source(_source(code))
 
 
-@router.post("/intake/sources/{code}/secret", response=SourceWithSecret)
+@router.post("/intake/sources/{code}/secret", response={200: SourceWithSecret, 403: ErrorOut})
 def rotate_secret(request: HttpRequest, code: str) -> dict[str, Any]:
-    """A new secret for the source; the old one stops working at once."""
+    """A new secret for the source (managers); the old one stops working at once."""
+    require_manager(request.user)
     do_rotate_secret(code, actor=actor_of(request), now=timezone.now())
     return render_source(_source(code), secret=True)
 
@@ -215,21 +224,27 @@ def list_mailboxes(request: HttpRequest, limit: int = 100, offset: int = 0) -> d
     return page(Mailbox.objects.select_related("service"), limit, offset, render_mailbox)
 
 
-@router.post("/intake/mailboxes", response={201: MailboxOut, 400: ErrorOut, 409: ErrorOut})
+@router.post("/intake/mailboxes", response={201: MailboxOut, 400: ErrorOut, 403: ErrorOut, 409: ErrorOut})
 def create_mailbox(request: HttpRequest, payload: MailboxIn) -> Status:
+    """Route new mail to an address into a service (managers)."""
+    require_manager(request.user)
     mailbox = do_create_mailbox(actor=actor_of(request), now=timezone.now(), **payload.dict())
     return Status(201, render_mailbox(mailbox))
 
 
-@router.patch("/intake/mailboxes/{mailbox_id}", response=MailboxOut)
+@router.patch("/intake/mailboxes/{mailbox_id}", response={200: MailboxOut, 403: ErrorOut})
 def update_mailbox(request: HttpRequest, mailbox_id: int, payload: MailboxPatch) -> dict[str, Any]:
+    """Change a mailbox's service or note (managers)."""
+    require_manager(request.user)
     changes = payload.dict(exclude_unset=True)
     mailbox = do_update_mailbox(mailbox_id, actor=actor_of(request), now=timezone.now(), **changes)
     return render_mailbox(mailbox)
 
 
-@router.delete("/intake/mailboxes/{mailbox_id}", response={204: None, 404: ErrorOut})
+@router.delete("/intake/mailboxes/{mailbox_id}", response={204: None, 403: ErrorOut, 404: ErrorOut})
 def delete_mailbox(request: HttpRequest, mailbox_id: int) -> Status:
+    """Stop routing mail by this mailbox (managers)."""
+    require_manager(request.user)
     do_delete_mailbox(mailbox_id, actor=actor_of(request), now=timezone.now())
     return Status(204, None)
 

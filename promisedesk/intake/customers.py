@@ -47,6 +47,23 @@ def customer_for(
     An existing customer is returned as it is: a web form or an email does not
     overwrite what staff recorded about them.
     """
+    return find_or_create_customer(now=now, name=name, email=email, phone=phone, locale=locale, ref=ref)[0]
+
+
+def find_or_create_customer(
+    *,
+    now: datetime,
+    name: str,
+    email: str = "",
+    phone: str = "",
+    locale: str | None = None,
+    ref: str | None = None,
+) -> tuple[Customer, bool]:
+    """(customer, created): as `customer_for`, saying whether this call made the customer.
+
+    Whoever did not make the customer must not be shown anything of theirs: an
+    address or a phone number typed into a public form proves nothing.
+    """
     email = email.strip().lower()
     phone_key = normalise_phone(phone) if phone.strip() else ""
     refs = [r for r in (ref, ref_for("email", email) if email else None) if r]
@@ -57,12 +74,12 @@ def customer_for(
     if found is None and phone_key and not email:
         found = Customer.objects.filter(phone=phone.strip()).order_by("id").first()
     if found is not None:
-        return found
+        return found, False
     if not refs:
         raise DomainError("no_contact", "a customer needs an email address, a phone number or a reference", "email")
     new_ref = refs[0]
     try:
-        return do_create_customer(
+        made = do_create_customer(
             now=now,
             external_ref=new_ref,
             name=(name.strip() or email or phone.strip() or new_ref)[:200],
@@ -72,4 +89,5 @@ def customer_for(
         )
     except Conflict:
         # Another delivery made this customer a moment ago.
-        return Customer.objects.get(external_ref=new_ref)
+        return Customer.objects.get(external_ref=new_ref), False
+    return made, True

@@ -2,11 +2,13 @@
 
 Both hand each message to ingest_email and mark it done only after it was recorded,
 so a crash in between means the message is read again next time, and the
-idempotency key makes that second reading harmless.
+idempotency key makes that second reading harmless. A message whose recording
+raises is quarantined whole (`processing_failed`) and the poll goes on.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -14,7 +16,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from django.db import transaction
+
+from .actions import hold_message
 from .mail import MailResult, ingest_email
+from .mailparse import parse_mail
+from .models import Reason
+
+logger = logging.getLogger(__name__)
 
 MAILDIR_DONE_FLAGS = ":2,S"  # maildir "info": seen
 
@@ -26,6 +35,7 @@ class FetchSummary:
     read: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
     duplicates: int = 0
+    failed: int = 0  # neither recorded nor quarantined: left where they are for the next poll
 
     def add(self, result: MailResult) -> None:
         self.read += 1
@@ -34,7 +44,47 @@ class FetchSummary:
 
     def line(self) -> str:
         parts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(self.outcomes.items())) or "nothing new"
-        return f"fetchmail: {self.read} read: {parts} ({self.duplicates} seen before)"
+        failed = f", {self.failed} failed and left for the next poll" if self.failed else ""
+        return f"fetchmail: {self.read} read: {parts} ({self.duplicates} seen before){failed}"
+
+
+def ingest_or_hold(raw: bytes, *, now: datetime, source: str) -> MailResult | None:
+    """ingest_email, but a message that makes it raise is quarantined (`processing_failed`) whole.
+
+    One bad message must not stop a poll and be read again, and fail again, before every
+    other message each time. When even the quarantine cannot take it (the database is
+    down), None: the caller leaves the message where it is for the next poll.
+    """
+    try:
+        return ingest_email(raw, now=now, source=source)
+    except Exception as exc:
+        logger.exception("intake: recording a message from %s failed; quarantining it", source)
+        error = type(exc).__name__
+    try:
+        parsed = parse_mail(raw)
+        with transaction.atomic():
+            held = hold_message(
+                now=now,
+                raw=raw,
+                source=source,
+                reason=Reason.PROCESSING_FAILED,
+                context={"error": error},
+                sender=parsed.sender,
+                subject=parsed.subject,
+                message_id=parsed.message_id,
+                recipients=parsed.recipients,
+            )
+    except Exception:
+        logger.exception("intake: a message from %s could not be quarantined either; left for the next poll", source)
+        return None
+    return MailResult(
+        outcome="quarantined",
+        case_id=None,
+        event_id=None,
+        quarantine_id=held.pk,
+        reason=held.reason,
+        duplicate=False,
+    )
 
 
 def _new_messages(root: Path) -> Iterator[Path]:
@@ -61,7 +111,11 @@ def fetch_maildir(root: Path, *, clock: Callable[[], datetime], limit: int | Non
             raw = path.read_bytes()
         except FileNotFoundError:
             continue
-        summary.add(ingest_email(raw, now=clock(), source="maildir"))
+        result = ingest_or_hold(raw, now=clock(), source="maildir")
+        if result is None:
+            summary.failed += 1
+            continue
+        summary.add(result)
         name = path.name.split(":", 1)[0]
         try:
             path.rename(root / "cur" / (name + MAILDIR_DONE_FLAGS))
@@ -91,6 +145,10 @@ def fetch_imap(
             raw = data.get(b"BODY[]") or data.get("BODY[]")
             if raw is None:
                 continue  # expunged meanwhile
-            summary.add(ingest_email(bytes(raw), now=clock(), source=f"imap:{folder}"))
+            result = ingest_or_hold(bytes(raw), now=clock(), source=f"imap:{folder}")
+            if result is None:
+                summary.failed += 1
+                continue  # unseen still: the next poll tries it again
+            summary.add(result)
             client.add_flags([uid], [b"\\Seen"])
     return summary

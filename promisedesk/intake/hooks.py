@@ -23,6 +23,7 @@ import base64
 import binascii
 import hmac
 import json
+import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -41,10 +42,11 @@ from promisedesk.notifications.events import case_link
 from .actions import open_request, thread_reply
 from .customers import customer_for, ref_for
 from .keys import Outcome, claim
+from .mailparse import clean_text
 from .models import WebhookSource
 
 TOLERANCE = timedelta(minutes=5)  # Standard Webhooks' window; anything older is a replay
-TIMESTAMP = re.compile(r"^\d{1,12}$")
+TIMESTAMP = re.compile(r"[0-9]{1,12}")  # ASCII digits only: int() would also read other scripts' digits
 PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
 
 
@@ -93,11 +95,16 @@ def verify(source: WebhookSource, body: bytes, headers: Mapping[str, str], now: 
     webhook_id, stamp_text = lowered["webhook-id"].strip(), lowered["webhook-timestamp"].strip()
     if len(webhook_id) > 255 or not webhook_id.isprintable():
         raise DomainError("invalid_webhook_id", "webhook-id must be at most 255 printable characters", "webhook-id")
-    if not TIMESTAMP.match(stamp_text):
+    if not TIMESTAMP.fullmatch(stamp_text):
         raise Unauthorized(
             "invalid_timestamp", "webhook-timestamp must be whole seconds since 1970", "webhook-timestamp"
         )
-    stamp = datetime.fromtimestamp(int(stamp_text), tz=UTC)
+    try:
+        stamp = datetime.fromtimestamp(int(stamp_text), tz=UTC)
+    except (ValueError, OverflowError, OSError) as exc:  # beyond the year 9999, or what the platform can hold
+        raise Unauthorized(
+            "invalid_timestamp", "webhook-timestamp is not a moment a clock can show", "webhook-timestamp"
+        ) from exc
     if abs(now - stamp) > TOLERANCE:
         raise Unauthorized(
             "stale_timestamp",
@@ -125,7 +132,7 @@ def verify(source: WebhookSource, body: bytes, headers: Mapping[str, str], now: 
 def read_payload(body: bytes) -> MessageHook | EventHook:
     """The payload as one of the two documented shapes; 400 with the field at fault otherwise."""
     try:
-        data = json.loads(body)
+        data = scrub(json.loads(body, parse_constant=_no_constant, parse_float=_finite))
     except ValueError as exc:
         raise DomainError("invalid_json", f"the body is not JSON: {exc}", None) from exc
     try:
@@ -139,6 +146,33 @@ def read_payload(body: bytes) -> MessageHook | EventHook:
             loc = ["type"]
         field = ".".join(loc) or None
         raise DomainError("invalid_payload", f"{field or 'body'}: {first.get('msg', 'invalid')}", field) from exc
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    # 1e400 reads as infinity, which no database's JSON column takes.
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is too large a number")
+    return value
+
+
+def scrub(value: Any) -> Any:
+    """The payload with every string (keys too, however deep) cleaned of control characters.
+
+    A NUL is refused by PostgreSQL in text and in JSON, and the other controls only
+    disguise what a message says; newlines and tabs stay.
+    """
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [scrub(item) for item in value]
+    if isinstance(value, dict):
+        return {clean_text(str(key)): scrub(item) for key, item in value.items()}
+    return value
 
 
 def receive(source: WebhookSource, payload: MessageHook | EventHook, webhook_id: str, now: datetime) -> dict[str, Any]:

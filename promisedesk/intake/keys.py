@@ -29,14 +29,19 @@ class Outcome:
     event: CaseEvent | None = None
     quarantined: QuarantinedMessage | None = None
     created: bool = False
+    customer_created: bool = False  # the work made the case's customer (not stored: a redelivery never tells)
 
 
 @dataclass
 class Delivery:
-    """The answer to one delivery; `duplicate` when its key was seen before and nothing was done."""
+    """The answer to one delivery; `duplicate` when its key was seen before and nothing was done.
+
+    `outcome` is what this delivery's own work made; None for a duplicate.
+    """
 
     key: IntakeKey
     duplicate: bool
+    outcome: Outcome | None = None
 
     @property
     def case(self) -> Case | None:
@@ -71,7 +76,7 @@ def claim(source: str, key: str, now: datetime, work: Callable[[], Outcome]) -> 
             row.case, row.event, row.quarantined = outcome.case, outcome.event, outcome.quarantined
             row.created = outcome.created
             row.save(update_fields=["case", "event", "quarantined", "created"])
-            return Delivery(row, duplicate=False)
+            return Delivery(row, duplicate=False, outcome=outcome)
     except IntegrityError:
         seen = _existing(source, key)
         if seen is None:

@@ -30,6 +30,9 @@ MAX_KEY = 200
 # Headers that say where the message was delivered, most reliable first.
 DELIVERY_HEADERS = ("Delivered-To", "X-Original-To", "To", "Cc")
 CJK = re.compile(r"[\u4e00-\u9fff]")
+# C0 controls but tab and newline, DEL, and lone surrogates (undecodable bytes): a NUL makes
+# PostgreSQL refuse the row, and none of them can be stored as UTF-8 text or shown.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
 _PARSER = BytesParser(policy=policy.default)
 
 
@@ -92,6 +95,11 @@ def parse_mail(raw: bytes, envelope_recipients: Sequence[str] = ()) -> ParsedMai
     return parsed
 
 
+def clean_text(value: str) -> str:
+    """Text fit to store: line ends as newlines, other control characters and lone surrogates removed."""
+    return CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+
+
 def find_tokens(recipients: Iterable[str], subject: str) -> list[Token]:
     """Thread tokens in recipients' +tags and in the subject's [#TOKEN] tag, each once."""
     found: dict[str, Token] = {}
@@ -135,7 +143,7 @@ def _header(message: Message, name: str) -> str:
         value = message.get(name)
     except Exception:  # a malformed header can throw while it is parsed on access
         return ""
-    return str(value) if value is not None else ""
+    return clean_text(str(value)) if value is not None else ""
 
 
 def _sender(message: Message) -> tuple[str, str]:
@@ -149,7 +157,7 @@ def _sender(message: Message) -> tuple[str, str]:
         for address in addresses:
             spec = (address.addr_spec or "").strip()
             if _usable(spec):
-                return spec.lower(), " ".join((address.display_name or "").split())[:200]
+                return spec.lower(), " ".join(clean_text(address.display_name or "").split())[:200]
     return "", ""
 
 
@@ -166,7 +174,7 @@ def _usable(spec: str) -> bool:
 def _clean_addresses(values: Iterable[str]) -> list[str]:
     out: list[str] = []
     for value in values:
-        address = value.strip().strip("<>").strip().lower()
+        address = clean_text(value).strip().strip("<>").strip().lower()
         if address and "@" in address and address not in out:
             out.append(address)
     return out
@@ -260,8 +268,8 @@ def _text_of(part: Message) -> str:
         data = part.get_payload(decode=True)
         text = data.decode("utf-8", "replace") if isinstance(data, bytes) else ""
     if part.get_content_subtype() == "html":
-        return html_to_text(text)
-    return text.replace("\r\n", "\n")
+        return clean_text(html_to_text(text))
+    return clean_text(text)
 
 
 def _filename(part: Message) -> str:

@@ -117,6 +117,7 @@ class Reason(models.TextChoices):
     AUTO_SUBMITTED = "auto_submitted", _("automatic reply")
     NO_MAILBOX = "no_mailbox", _("no mailbox for the recipient")
     REFUSED = "refused", _("refused by the case")
+    PROCESSING_FAILED = "processing_failed", _("processing failed")
 
 
 class QuarantineStatus(models.TextChoices):
@@ -185,4 +186,5 @@ EXPLANATIONS: dict[str, Any] = {
     Reason.AUTO_SUBMITTED: _("The message was sent automatically (Auto-Submitted: %(value)s), e.g. an absence reply."),
     Reason.NO_MAILBOX: _("No mailbox maps these recipients to a service, and there is no default (*) mailbox."),
     Reason.REFUSED: _("The case refused the message: %(error)s"),
+    Reason.PROCESSING_FAILED: _("Recording the message failed (%(error)s); it is kept here whole."),
 }

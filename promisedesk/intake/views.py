@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
@@ -45,13 +46,19 @@ def _email_key(group: str, request: HttpRequest) -> str:
     return request.POST.get("email", "").strip().lower()
 
 
+@never_cache  # each rendering carries its own token, and the answer may carry a case's link
 @require_http_methods(["GET", "POST"])
 def request_form(request: HttpRequest) -> HttpResponse:
     """GET: an empty form with a fresh token. POST: a case, or the form again with what was wrong.
 
     Order of checks: the per-IP rate limit (every POST counts), the form, a double
-    submit of the same rendering (answered with the first one's page), then the
-    per-address rate limit (counted only for a new request).
+    submit of the same rendering (answered "we have this request already", with
+    nothing of the case: whoever reuses a token may not be who sent it first), then
+    the per-address rate limit (counted only for a new request).
+
+    The case's link is shown only when this very submission made both the case and
+    its customer. A customer found by the email or phone typed in gets the link by
+    the case-received message instead: typing someone's address proves nothing.
     """
     if request.method == "GET":
         form = RequestForm(initial={"token": new_form_token(), "language": current_locale()})
@@ -88,11 +95,13 @@ def request_form(request: HttpRequest) -> HttpResponse:
             return _form_page(request, form, status=429, limited=True)
         form.add_error(None, _("Your request could not be recorded: %(reason)s") % {"reason": exc.message})
         return _form_page(request, form, status=400)
+    if delivery.duplicate or delivery.outcome is None:
+        return render(request, "intake/request_thanks.html", {"duplicate": True})
     case = delivery.case
     assert case is not None  # a web request always opens (or finds) a case
-    return render(
-        request, "intake/request_thanks.html", {"case": case, "link": case_link(case), "email": data["email"]}
-    )
+    outcome = delivery.outcome
+    link = case_link(case) if outcome.created and outcome.customer_created else None
+    return render(request, "intake/request_thanks.html", {"case": case, "link": link, "email": data["email"]})
 
 
 def _form_page(request: HttpRequest, form: RequestForm, status: int = 200, limited: bool = False) -> HttpResponse:

@@ -207,7 +207,7 @@ def do_send_test(endpoint: WebhookEndpoint, *, actor: User | None, now: datetime
             message = OutboxMessage.objects.create(
                 event_key=f"test:{endpoint.pk}:{now.isoformat()}",
                 event=TEST_EVENT,
-                recipient=endpoint.url,
+                recipient=endpoint.recipient,
                 channel=Channel.WEBHOOK,
                 language="",
                 body=body,

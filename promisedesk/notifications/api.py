@@ -121,7 +121,8 @@ class PreviewOut(Schema):
 
 def render_message_row(m: OutboxMessage) -> dict[str, Any]:
     fields = OutboxOut.model_fields
-    return {name: getattr(m, name) for name in fields if name not in ("case", "endpoint")} | {
+    return {name: getattr(m, name) for name in fields if name not in ("case", "endpoint", "recipient")} | {
+        "recipient": m.address,  # a webhook's URL, as ever (the row itself names its endpoint)
         "case": m.case_id,
         "endpoint": m.endpoint_id,
     }

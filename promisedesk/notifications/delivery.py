@@ -3,12 +3,17 @@
 Concurrency, in steps, one batch at a time:
 1. Claim. In one short transaction, take up to `batch` pending rows whose
    `next_attempt_at <= now` and whose lease (`claimed_until`) is empty or over, and give
-   them a lease until `now + lease`, counting the attempt. On PostgreSQL the rows are
+   them a lease until `now + lease`, counting the attempt. `now` is read from the
+   deliverer's clock afresh for every claim: a pass that has been sending for minutes
+   must not hand its next batch a lease that is already (nearly) over. On PostgreSQL the rows are
    read FOR UPDATE SKIP LOCKED, so workers split the work instead of queueing on it; on
    SQLite the transaction is IMMEDIATE and holds the write lock. The UPDATE repeats the
    conditions (a compare-and-set), and the batch is re-read by its new lease.
 2. Send, outside any transaction, one message after another through its channel's
    transport. Nothing is locked meanwhile; the lease keeps other workers off the rows.
+   Once half the lease is used (by the clock, read before each message) the rest of the
+   batch is handed back unsent. A message whose event has a "still wanted?" check
+   (`register_check`) that says no is not sent but failed as superseded.
 3. Record the outcomes with UPDATEs that match only while this worker's lease is on the
    rows: sent (FLUSH messages at a time, in one statement); a temporary failure retried
    later with exponential backoff (given up as failed after
@@ -24,14 +29,14 @@ and a row without one is held.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from time import monotonic
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
+from django.utils import timezone
 
 from promisedesk.lib.faults import crash_point
 
@@ -50,6 +55,29 @@ MAX_ERROR = 2000  # characters of a provider's error kept on the row
 # messages out but unrecorded: they go again (as the same messages) when its lease runs out.
 FLUSH = 10
 
+Clock = Callable[[], datetime]
+# A "still wanted?" check: given claimed messages of one event, {message id: why not} for
+# those that must no longer go out (what they were about has since been settled).
+Check = Callable[[Sequence["OutboxMessage"]], Mapping[int, str]]
+_checks: dict[str, Check] = {}
+
+
+def register_check(event: str, check: Check) -> None:
+    """Ask `check` before sending any message of `event` (OutboxMessage.event) whether it is
+    still wanted. Apps register theirs in AppConfig.ready, so this app never imports them."""
+    _checks[event] = check
+
+
+def clock_of(now: datetime | Clock | None) -> Clock:
+    """A clock from what a caller gave: a callable as it is, a fixed instant as a clock that
+    stands still (a pass "as of" that instant), nothing as the real time."""
+    if now is None:
+        return timezone.now
+    if isinstance(now, datetime):
+        fixed = now
+        return lambda: fixed
+    return now
+
 
 @dataclass
 class DeliveryResult:
@@ -58,14 +86,17 @@ class DeliveryResult:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    superseded: int = 0  # not sent: no longer wanted (also counted in failed)
 
     def __str__(self) -> str:
-        return f"deliver: {self.sent} sent, {self.retrying} to retry, {self.failed} failed"
+        text = f"deliver: {self.sent} sent, {self.retrying} to retry, {self.failed} failed"
+        return f"{text} ({self.superseded} superseded)" if self.superseded else text
 
     def __iadd__(self, other: DeliveryResult) -> DeliveryResult:
         self.sent += other.sent
         self.retrying += other.retrying
         self.failed += other.failed
+        self.superseded += other.superseded
         return self
 
 
@@ -95,26 +126,38 @@ def due(now: datetime) -> QuerySet[OutboxMessage]:
 
 
 def deliver_due(
-    now: datetime, *, batch: int = BATCH, lease: timedelta = LEASE, max_batches: int | None = None
+    now: datetime | Clock | None = None,
+    *,
+    batch: int = BATCH,
+    lease: timedelta = LEASE,
+    max_batches: int | None = None,
 ) -> DeliveryResult:
-    """Send every message due at now, batch by batch, until none is left (or max_batches were
+    """Send every message that is due, batch by batch, until none is left (or max_batches were
     claimed, so that a caller with other work, like the worker loop, gets its turn); safe in
-    many workers at once."""
+    many workers at once.
+
+    `now` is the deliverer's clock (a callable, read afresh for every claim and before every
+    message; default the real time), or a fixed instant to deliver as of (tests, `--now`).
+    """
+    read = clock_of(now)
     total = DeliveryResult()
     batches = 0
     while max_batches is None or batches < max_batches:
-        claimed = claim(now, batch=batch, lease=lease)
+        claimed = claim(read(), batch=batch, lease=lease)
         if not claimed:
             break
-        total += send_claimed(claimed, now, lease)
+        total += send_claimed(claimed, read, lease)
         batches += 1
     return total
 
 
-def deliver_message(message_id: int, now: datetime, *, lease: timedelta = LEASE) -> DeliveryResult:
+def deliver_message(
+    message_id: int, now: datetime | Clock | None = None, *, lease: timedelta = LEASE
+) -> DeliveryResult:
     """Send one message now if it is due and free (the desk's "send test"); same steps as deliver_due."""
-    claimed = claim(now, batch=1, lease=lease, only=[message_id])
-    return send_claimed(claimed, now, lease) if claimed else DeliveryResult()
+    read = clock_of(now)
+    claimed = claim(read(), batch=1, lease=lease, only=[message_id])
+    return send_claimed(claimed, read, lease) if claimed else DeliveryResult()
 
 
 def claim(now: datetime, *, batch: int, lease: timedelta, only: Sequence[int] | None = None) -> list[OutboxMessage]:
@@ -138,30 +181,60 @@ def claim(now: datetime, *, batch: int, lease: timedelta, only: Sequence[int] | 
         )
 
 
-def send_claimed(messages: list[OutboxMessage], now: datetime, lease: timedelta) -> DeliveryResult:
+def send_claimed(messages: list[OutboxMessage], now: datetime | Clock, lease: timedelta) -> DeliveryResult:
     """Steps 2 and 3 for a claimed batch. Sent messages are recorded FLUSH at a time, in one
-    UPDATE (failures at once, one by one). Should sending run past half the lease, the rest
-    of the batch is handed back rather than sent on a lease that may run out mid-send."""
+    UPDATE (failures at once, one by one). Should sending run past half the lease (by the
+    clock `now`, read before each message, against the lease's own expiry), the rest of the
+    batch is handed back rather than sent on a lease that may run out mid-send. Messages no
+    longer wanted (see register_check) are failed as superseded instead of sent."""
+    read = clock_of(now)
     result = DeliveryResult()
+    if not messages:
+        return result
     sent: list[tuple[OutboxMessage, str]] = []
-    deadline = monotonic() + lease.total_seconds() / 2
+    # Every message of one claim shares its lease; stop while half of it is still left.
+    expires = messages[0].claimed_until
+    deadline = expires - lease / 2 if expires is not None else None
+    unwanted = _unwanted(messages)
     for index, message in enumerate(messages):
-        if index and monotonic() > deadline:
+        at = read()
+        if index and deadline is not None and at > deadline:
             _release(messages[index:])
             break
         crash_point("delivery_claimed")
-        outcome = attempt(message, now)
+        reason = unwanted.get(message.pk)
+        if reason is not None:
+            if record(message, Outcome(OutboxStatus.FAILED, error=f"superseded: {reason}"[:MAX_ERROR]), at):
+                result.failed += 1
+                result.superseded += 1
+            continue
+        outcome = attempt(message, at)
         crash_point("delivery_sent")
         if outcome.status != OutboxStatus.SENT:
-            if record(message, outcome, now):
+            if record(message, outcome, at):
                 _count(result, outcome)
             continue
         sent.append((message, outcome.provider_ref))
         if len(sent) >= FLUSH:
-            result.sent += record_sent(sent, now)
+            result.sent += record_sent(sent, read())
             sent = []
-    result.sent += record_sent(sent, now)
+    result.sent += record_sent(sent, read())
     return result
+
+
+def _unwanted(messages: list[OutboxMessage]) -> dict[int, str]:
+    """{message id: why} for the messages of the batch their event's check no longer wants."""
+    by_event: dict[str, list[OutboxMessage]] = {}
+    for message in messages:
+        if message.event in _checks:
+            by_event.setdefault(message.event, []).append(message)
+    unwanted: dict[int, str] = {}
+    for event, group in by_event.items():
+        try:
+            unwanted.update(_checks[event](group))
+        except Exception:  # a failing check must not stop delivery: the messages go as before
+            log.exception("the still-wanted check of %s failed; its messages are sent", event)
+    return unwanted
 
 
 def attempt(message: OutboxMessage, now: datetime) -> Outcome:

@@ -10,7 +10,7 @@ the customer's time zone. SMS gets the same body as email, so bodies stay short.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -82,10 +82,28 @@ def _context(case: Case, zone: ZoneInfo, **extra: Any) -> dict[str, Any]:
     return {"case": case, "link": case_link(case), "zone": str(zone), **extra}
 
 
+# A case or event dated further back than this is an import of history: connected systems
+# hear of it, the customer is not sent news (and due times) from long ago.
+HISTORY = timedelta(hours=24)
+
+
+def _is_history(at: datetime, now: datetime) -> bool:
+    return at < now - HISTORY
+
+
 def case_opened(case: Case, now: datetime) -> None:
     """Tell the customer the case was received, with the promises that apply and when they fall due."""
     from promisedesk.commitments.models import State
 
+    if _is_history(case.opened_at, now):
+        queue_for_endpoints(
+            event="case.received",
+            event_key=f"case:{case.pk}:received",
+            payload=_case_payload(case),
+            case_id=case.pk,
+            now=now,
+        )
+        return
     zone = customer_zone(case)
     language = customer_language(case.customer)
     promises = [
@@ -113,7 +131,7 @@ def case_opened(case: Case, now: datetime) -> None:
 def event_recorded(case: Case, event: CaseEvent, now: datetime) -> None:
     """Tell the customer about progress they can see; every event goes to connected systems."""
     key = f"event:{event.pk}"
-    message = customer_message(case, event)
+    message = None if _is_history(event.at, now) else customer_message(case, event)
     if message is not None:
         template, context = message
         queue_for_customer(

@@ -60,6 +60,14 @@ class OutboxMessage(models.Model):
         return f"{self.channel} to {self.recipient}: {self.event_key} ({self.status})"
 
     @property
+    def address(self) -> str:
+        """Where the message goes, for people: the endpoint's URL for a webhook (its `recipient`
+        names the endpoint, so two endpoints sharing a URL each get their own row), else `recipient`."""
+        if self.channel == Channel.WEBHOOK and self.endpoint_id is not None:
+            return self.endpoint.url  # type: ignore[union-attr]  # endpoint_id is set
+        return self.recipient
+
+    @property
     def delivery_key(self) -> str:
         """The same for every attempt at this row and different for every row, even across
         databases that reuse ids: it names the message to the receiver (Message-ID, webhook-id),
@@ -122,6 +130,12 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def recipient(self) -> str:
+        """The `recipient` of this endpoint's outbox rows: the endpoint itself, not its URL, which
+        another endpoint may share (the unique event/recipient/channel would drop its row)."""
+        return f"endpoint:{self.pk}"
 
     def wants(self, event: str) -> bool:
         return self.active and (not self.events or event in self.events)

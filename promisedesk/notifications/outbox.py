@@ -91,7 +91,7 @@ def queue_for_endpoints(
                     OutboxMessage.objects.create(
                         event_key=event_key,
                         event=event,
-                        recipient=endpoint.url,
+                        recipient=endpoint.recipient,
                         channel=Channel.WEBHOOK,
                         language="",
                         body=body,

@@ -16,7 +16,8 @@ def outbox(
     *, status: str | None = None, channel: str | None = None, event: str | None = None, case: int | None = None
 ) -> QuerySet[OutboxMessage]:
     """Messages newest first, narrowed by whichever filters are given."""
-    query = OutboxMessage.objects.order_by("-created_at", "-id")
+    # with the endpoint: a webhook row shows its endpoint's URL (OutboxMessage.address)
+    query = OutboxMessage.objects.select_related("endpoint").order_by("-created_at", "-id")
     if status:
         query = query.filter(status=status)
     if channel:

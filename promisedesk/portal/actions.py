@@ -104,6 +104,8 @@ def do_customer_message(
             done = CustomerSubmission.objects.filter(case=locked, key=key).select_related("event").first()
             if done is not None and done.event is not None:
                 return done.event, False
+            if done is not None:
+                raise _key_used()
             _check_pace(locked, now)
             submission = CustomerSubmission.objects.create(case=locked, key=key, kind=kind, created_at=now)
             event = _append_message(locked, now=now, kind=kind, body=body, content=content)
@@ -115,6 +117,11 @@ def do_customer_message(
         if done is not None and done.event is not None:
             return done.event, False
         raise
+
+
+def _key_used() -> DomainError:
+    # The same form key sent with another of the page's forms: a forged or confused post, not a retry.
+    return DomainError("key_used", "this form was already used for something else; reload the page", "key", status=409)
 
 
 def _append_message(
@@ -158,6 +165,8 @@ def do_customer_claim(
             done = CustomerSubmission.objects.filter(case=locked, key=key).select_related("breach").first()
             if done is not None and done.breach is not None:
                 return done.breach, False
+            if done is not None:
+                raise _key_used()
             commitment = _claimable(locked, commitment_id, now)
             _check_pace(locked, now)
             submission = CustomerSubmission.objects.create(

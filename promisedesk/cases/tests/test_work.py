@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 
 from promisedesk.accounts.models import Department
 from promisedesk.cases.models import Case, CaseEvent, Customer
@@ -23,6 +24,7 @@ def _user(username: str) -> Any:
 @pytest.fixture
 def team(api, staff) -> dict[str, Any]:
     """The customer centre: chen.jing leads it, zhou.min manages it, agent is a member; li.na is not."""
+    staff.groups.add(Group.objects.get_or_create(name="manager")[0])  # departments are for managers to change
     people = {name: _user(name) for name in ("chen.jing", "zhou.min", "li.na")}
     response = api.post(
         "/departments",
@@ -68,6 +70,18 @@ def test_departments_are_created_listed_and_changed(api, team, django_assert_max
     assert changed.status_code == 200, changed.content
     assert changed.json()["lead"] is None and changed.json()["members"] == ["agent", "li.na"]
     assert changed.json()["manager"] == "zhou.min" and changed.json()["name"] == "Customer centre"
+
+
+def test_departments_are_changed_by_managers_only(api, staff, team):
+    # given a member of staff who is no longer a manager
+    staff.groups.clear()
+    # when they try to create a department or make themselves its manager
+    created = api.post("/departments", {"code": "crew", "name": "Crew"})
+    changed = api.patch("/departments/customer_centre", {"manager": "agent"})
+    # then both are refused and nothing changed
+    assert created.status_code == changed.status_code == 403
+    assert created.json()["error"]["code"] == "forbidden"
+    assert api.get("/departments/customer_centre").json()["manager"] == "zhou.min"
 
 
 def test_departments_refuse_duplicates_strangers_and_unknown_codes(api, team):

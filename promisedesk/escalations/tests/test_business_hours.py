@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import pytest
 
 from promisedesk.conftest import make_calendar
 from promisedesk.escalations.models import Escalation
+from promisedesk.notifications.delivery import deliver_due
 from promisedesk.notifications.models import OutboxMessage
 
 from .conftest import Office, at
@@ -80,3 +82,35 @@ def test_round_the_clock_promise_is_told_at_once(office: Office) -> None:
     office.run(at(7, 23))
 
     assert _released(case.pk)["owner"] == at(7, 23)
+
+
+@pytest.mark.parametrize(
+    ("saturday", "outcome"),
+    [
+        # kept on Saturday: Monday's email would tell of a risk long gone
+        ("first_response", ("failed", "superseded: the promise was kept before it was sent")),
+        # nothing happened over the weekend: the people are told on Monday morning
+        (None, ("sent", "")),
+    ],
+)
+def test_email_held_for_monday_is_not_sent_when_the_promise_was_kept_on_saturday(
+    office: Office, mailoutbox: list[Any], saturday: str | None, outcome: tuple[str, str]
+) -> None:
+    # given a promise warned on Friday evening (15:00 + 3 of its 4 working hours = 18:00),
+    # whose owner's email is held until Monday 09:00
+    office.promise()
+    case = office.case(at(6, 15))
+    office.run(at(6, 18, 30))
+    [held] = OutboxMessage.objects.filter(event_key__startswith="escalation:")
+    assert held.next_attempt_at == at(9, 9) and held.status == "pending"
+
+    # when the promise is kept on Saturday (or not), and Monday morning's delivery runs
+    if saturday:
+        office.event(case, saturday, at(7, 10))
+    office.clock.to(at(9, 9))
+    deliver_due(at(9, 9))
+
+    # then the owner is told only of a promise still open
+    held.refresh_from_db()
+    assert (held.status, held.last_error) == outcome
+    assert [m.to for m in mailoutbox if held.recipient in m.to] == ([] if saturday else [[held.recipient]])

@@ -161,3 +161,110 @@ def test_an_alert_committed_late_with_a_lower_id_is_not_skipped(api: Any, monkey
     assert not failures
     assert escalate_due(ONE_PM).scheduled == 6
     assert set(Escalation.objects.values_list("commitment_id", flat=True)) == {first.pk, second.pk}
+
+
+def test_a_pass_with_nothing_new_locks_no_table_and_waits_for_no_writer(
+    api: Any, monkeypatch: Any, caplog: Any
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("only PostgreSQL takes the table lock")
+    from promisedesk.commitments.models import Commitment, CommitmentAlert
+    from promisedesk.escalations import pickup
+
+    _open_cases(api, 1)
+    escalate_due(ONE_PM)  # every alert and breach so far is read
+    [commitment] = Commitment.objects.all()
+    monkeypatch.setattr(pickup, "LOCK_TIMEOUT", "200ms")
+    inserted, release, failures = threading.Event(), threading.Event(), []
+
+    def writer() -> None:
+        try:
+            with transaction.atomic():
+                CommitmentAlert.objects.create(commitment=commitment, at=ONE_PM, recorded_at=ONE_PM)
+                inserted.set()
+                assert release.wait(TIMEOUT)
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            inserted.set()
+            connection.close()
+
+    # given a sweeper in the middle of writing an alert (not committed yet), and nothing new committed
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert inserted.wait(TIMEOUT)
+        # when a worker escalates: it finds nothing past its cursors, so it locks no table
+        # (a lock would have to wait for the writer, and the writer for it)
+        with caplog.at_level("WARNING", logger="promisedesk.escalations"):
+            assert not escalate_due(ONE_PM)
+        assert "postponed" not in caplog.text
+    finally:
+        release.set()
+        thread.join(TIMEOUT)
+    assert not failures
+
+
+def test_a_pass_with_nothing_new_takes_no_lock(api: Any, monkeypatch: Any) -> None:
+    from promisedesk.escalations import pickup
+
+    _open_cases(api, 1)
+    locked: list[str] = []
+    lock = pickup._lock_stream
+
+    def recording(stream: Any) -> None:
+        locked.append(stream.name)
+        lock(stream)
+
+    monkeypatch.setattr(pickup, "_lock_stream", recording)
+    escalate_due(ONE_PM)
+    assert sorted(set(locked)) == ["at_risk_alerts", "clock_breaches"]  # the warning and the breach were new …
+    locked.clear()
+
+    assert not escalate_due(ONE_PM)
+    assert locked == []  # … and the next pass, with nothing new, locks nothing
+
+
+def test_rescheduling_a_calendar_never_moves_an_escalation_being_fired(office: Any) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    from promisedesk.escalations.pickup import reschedule_calendar
+
+    from .conftest import at
+
+    # given a warned promise whose team lead's level is pending, at an instant that is out of date
+    office.promise()
+    office.case(at(6, 15))
+    office.run(at(6, 18, 30))
+    row = Escalation.objects.get(role="team_lead", status=Status.PENDING)
+    Escalation.objects.filter(pk=row.pk).update(fire_at=at(6, 19))
+    fired_at, locked, done, failures = at(9, 9), threading.Event(), threading.Event(), []
+
+    def firing_worker() -> None:
+        try:
+            with transaction.atomic():
+                mine = Escalation.objects.select_for_update().get(pk=row.pk)
+                Escalation.objects.filter(pk=mine.pk).update(status=Status.FIRED, fired_at=fired_at)
+                locked.set()
+                done.wait(10)  # the rescheduler skips this row at once; were it to wait for it, it would wait forever
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            locked.set()
+            connection.close()
+
+    # when a worker is firing that level while the calendar's escalations are rescheduled
+    thread = threading.Thread(target=firing_worker)
+    thread.start()
+    try:
+        assert locked.wait(TIMEOUT)
+        with transaction.atomic():
+            reschedule_calendar(office.calendar["id"], at(6, 18, 45))
+        done.set()
+    finally:
+        done.set()
+        thread.join(TIMEOUT)
+
+    # then the fired level keeps the instant it fired at
+    assert not failures
+    assert Escalation.objects.filter(pk=row.pk).values_list("status", "fire_at").get() == (Status.FIRED, at(6, 19))

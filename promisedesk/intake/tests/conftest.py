@@ -8,10 +8,15 @@ from email.utils import format_datetime
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.cache import cache
+from django.test import Client
 
+from promisedesk.accounts.actions import do_create_token
 from promisedesk.cases.actions import do_create_customer, do_create_service
 from promisedesk.cases.models import Customer, Service
+from promisedesk.conftest import Api
 from promisedesk.intake.actions import do_create_mailbox
 from promisedesk.intake.models import QuarantinedMessage
 from promisedesk.intake.threading import reply_address, subject_tag
@@ -31,6 +36,19 @@ def empty_rate_limits() -> Any:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def manager(db: Any) -> Any:
+    """A staff member in the `manager` group: the only one who sets up sources and mailboxes."""
+    user = get_user_model().objects.create_user("boss", password="pw-boss-123", is_staff=True)
+    user.groups.add(Group.objects.get_or_create(name="manager")[0])
+    return user
+
+
+@pytest.fixture
+def manager_api(manager: Any, clock: Any) -> Api:
+    return Api(Client(), do_create_token(manager, clock.now))
 
 
 @pytest.fixture

@@ -22,94 +22,130 @@ def _error(response):
 # --- webhook sources ---------------------------------------------------------------------
 
 
-def test_creating_a_source_shows_its_secret_once(api, service):
-    response = api.post("/intake/sources", {"code": "wechat", "name": "WeChat", "default_service": "install"})
+def test_creating_a_source_shows_its_secret_once(manager_api, service):
+    response = manager_api.post("/intake/sources", {"code": "wechat", "name": "WeChat", "default_service": "install"})
 
     assert response.status_code == 201, response.content
     made = response.json()
     assert made["secret"].startswith("whsec_") and made["url"] == "/hooks/wechat/"
     assert (made["channel"], made["active"], made["default_service"]) == ("chat", True, "install")
-    listed = api.get("/intake/sources").json()
+    listed = manager_api.get("/intake/sources").json()
     assert listed["count"] == 1 and "secret" not in listed["items"][0]
-    assert "secret" not in api.get("/intake/sources/wechat").json()
+    assert "secret" not in manager_api.get("/intake/sources/wechat").json()
 
 
-def test_a_source_for_an_unknown_service_is_400(api, service):
-    response = api.post("/intake/sources", {"code": "wechat", "name": "WeChat", "default_service": "nosuch"})
+def test_a_source_for_an_unknown_service_is_400(manager_api, service):
+    response = manager_api.post("/intake/sources", {"code": "wechat", "name": "WeChat", "default_service": "nosuch"})
     assert response.status_code == 400 and _error(response)["field"] == "default_service"
 
 
-def test_a_duplicate_source_code_is_409(api, service):
+def test_a_duplicate_source_code_is_409(manager_api, service):
     body = {"code": "wechat", "name": "WeChat", "default_service": "install"}
-    api.post("/intake/sources", body)
-    assert api.post("/intake/sources", body).status_code == 409
+    manager_api.post("/intake/sources", body)
+    assert manager_api.post("/intake/sources", body).status_code == 409
 
 
 @pytest.mark.parametrize("code", ["WeChat", "we chat", "-x", "x" * 33, ""])
-def test_a_source_code_must_be_lower_case_letters_and_digits(api, service, code):
-    response = api.post("/intake/sources", {"code": code, "name": "X", "default_service": "install"})
+def test_a_source_code_must_be_lower_case_letters_and_digits(manager_api, service, code):
+    response = manager_api.post("/intake/sources", {"code": code, "name": "X", "default_service": "install"})
     assert response.status_code == 422 and _error(response)["field"] == "code"
 
 
-def test_a_source_can_be_changed_and_its_secret_rotated(api, service, other_service):
-    old = api.post("/intake/sources", {"code": "weibo", "name": "Weibo", "default_service": "install"}).json()
-    changed = api.patch("/intake/sources/weibo", {"channel": "social", "default_service": "billing", "active": False})
+def test_a_source_can_be_changed_and_its_secret_rotated(manager_api, service, other_service):
+    old = manager_api.post("/intake/sources", {"code": "weibo", "name": "Weibo", "default_service": "install"}).json()
+    changed = manager_api.patch(
+        "/intake/sources/weibo", {"channel": "social", "default_service": "billing", "active": False}
+    )
     assert changed.status_code == 200, changed.content
     assert (changed.json()["channel"], changed.json()["default_service"], changed.json()["active"]) == (
         "social",
         "billing",
         False,
     )
-    rotated = api.post("/intake/sources/weibo/secret").json()
+    rotated = manager_api.post("/intake/sources/weibo/secret").json()
     assert rotated["secret"] != old["secret"] and WebhookSource.objects.get().secret == rotated["secret"]
-    assert api.patch("/intake/sources/nosuch", {"active": True}).status_code == 404
+    assert manager_api.patch("/intake/sources/nosuch", {"active": True}).status_code == 404
 
 
-def test_listing_sources_takes_two_queries(api, service, django_assert_num_queries):
+def test_listing_sources_takes_two_queries(manager_api, service, django_assert_num_queries):
     for n in range(3):
-        api.post("/intake/sources", {"code": f"s{n}", "name": f"S{n}", "default_service": "install"})
+        manager_api.post("/intake/sources", {"code": f"s{n}", "name": f"S{n}", "default_service": "install"})
     with django_assert_num_queries(3):  # the token, the count, the page with its services
-        assert api.get("/intake/sources").json()["count"] == 3
+        assert manager_api.get("/intake/sources").json()["count"] == 3
+
+
+def test_only_managers_set_up_sources(api, manager_api, service):
+    body = {"code": "wechat", "name": "WeChat", "default_service": "install"}
+    refused = api.post("/intake/sources", body)
+    assert refused.status_code == 403 and _error(refused)["code"] == "forbidden"
+    assert not WebhookSource.objects.exists()
+    secret = manager_api.post("/intake/sources", body).json()["secret"]
+    for response in (
+        api.patch("/intake/sources/wechat", {"active": False}),
+        api.post("/intake/sources/wechat/secret"),
+    ):
+        assert response.status_code == 403 and _error(response)["code"] == "forbidden"
+    source = WebhookSource.objects.get()
+    assert (source.active, source.secret) == (True, secret)
+    assert api.get("/intake/sources/wechat").status_code == 200  # reading stays open to staff
 
 
 # --- mailboxes ---------------------------------------------------------------------------
 
 
-def test_mailboxes_map_addresses_to_services(api, service, other_service):
-    made = api.post("/intake/mailboxes", {"address": "Billing@Example.com", "service": "billing", "note": "money"})
+def test_only_managers_change_mailboxes(api, manager_api, service):
+    refused = api.post("/intake/mailboxes", {"address": "*", "service": "install"})
+    assert refused.status_code == 403 and _error(refused)["code"] == "forbidden"
+    assert not Mailbox.objects.exists()
+    made = manager_api.post("/intake/mailboxes", {"address": "*", "service": "install", "note": "x"}).json()
+    patched = api.patch(f"/intake/mailboxes/{made['id']}", {"note": "changed"})
+    deleted = api.client.delete(f"/api/v1/intake/mailboxes/{made['id']}", **api.headers)
+    assert (patched.status_code, deleted.status_code) == (403, 403)
+    assert _error(patched)["code"] == _error(deleted)["code"] == "forbidden"
+    assert Mailbox.objects.get().note == "x"
+    assert api.get("/intake/mailboxes").json()["count"] == 1
+
+
+def test_mailboxes_map_addresses_to_services(manager_api, service, other_service):
+    made = manager_api.post(
+        "/intake/mailboxes", {"address": "Billing@Example.com", "service": "billing", "note": "money"}
+    )
     assert made.status_code == 201, made.content
     assert made.json() | {"id": 0} == {"id": 0, "address": "billing@example.com", "service": "billing", "note": "money"}
-    assert api.post("/intake/mailboxes", {"address": "*", "service": "install"}).status_code == 201
-    assert api.post("/intake/mailboxes", {"address": "*@shop.example.com", "service": "install"}).status_code == 201
-    listed = api.get("/intake/mailboxes").json()
+    assert manager_api.post("/intake/mailboxes", {"address": "*", "service": "install"}).status_code == 201
+    assert (
+        manager_api.post("/intake/mailboxes", {"address": "*@shop.example.com", "service": "install"}).status_code
+        == 201
+    )
+    listed = manager_api.get("/intake/mailboxes").json()
     assert [m["address"] for m in listed["items"]] == ["*", "*@shop.example.com", "billing@example.com"]
 
 
-def test_a_mailbox_can_be_changed_and_removed(api, service, other_service):
-    made = api.post("/intake/mailboxes", {"address": "*", "service": "install"}).json()
-    changed = api.patch(f"/intake/mailboxes/{made['id']}", {"service": "billing"})
+def test_a_mailbox_can_be_changed_and_removed(manager_api, service, other_service):
+    made = manager_api.post("/intake/mailboxes", {"address": "*", "service": "install"}).json()
+    changed = manager_api.patch(f"/intake/mailboxes/{made['id']}", {"service": "billing"})
     assert changed.status_code == 200 and changed.json()["service"] == "billing"
-    deleted = api.client.delete(f"/api/v1/intake/mailboxes/{made['id']}", **api.headers)
+    deleted = manager_api.client.delete(f"/api/v1/intake/mailboxes/{made['id']}", **manager_api.headers)
     assert deleted.status_code == 204 and not Mailbox.objects.exists()
-    assert api.client.delete(f"/api/v1/intake/mailboxes/{made['id']}", **api.headers).status_code == 404
+    assert manager_api.client.delete(f"/api/v1/intake/mailboxes/{made['id']}", **manager_api.headers).status_code == 404
 
 
 @pytest.mark.parametrize("address", ["no-at-sign", "a@b@c", "*x@example.com", "a@*.com", "two words@x.com"])
-def test_a_mailbox_address_must_be_an_address_a_domain_or_star(api, service, address):
-    response = api.post("/intake/mailboxes", {"address": address, "service": "install"})
+def test_a_mailbox_address_must_be_an_address_a_domain_or_star(manager_api, service, address):
+    response = manager_api.post("/intake/mailboxes", {"address": address, "service": "install"})
     assert response.status_code in (400, 422) and _error(response)["field"] == "address"
 
 
-def test_a_duplicate_mailbox_is_409(api, service):
-    api.post("/intake/mailboxes", {"address": "*", "service": "install"})
-    assert api.post("/intake/mailboxes", {"address": "*", "service": "install"}).status_code == 409
+def test_a_duplicate_mailbox_is_409(manager_api, service):
+    manager_api.post("/intake/mailboxes", {"address": "*", "service": "install"})
+    assert manager_api.post("/intake/mailboxes", {"address": "*", "service": "install"}).status_code == 409
 
 
-def test_listing_mailboxes_takes_three_queries(api, service, django_assert_num_queries):
+def test_listing_mailboxes_takes_three_queries(manager_api, service, django_assert_num_queries):
     for n in range(3):
-        api.post("/intake/mailboxes", {"address": f"m{n}@example.com", "service": "install"})
+        manager_api.post("/intake/mailboxes", {"address": f"m{n}@example.com", "service": "install"})
     with django_assert_num_queries(3):
-        assert api.get("/intake/mailboxes").json()["count"] == 3
+        assert manager_api.get("/intake/mailboxes").json()["count"] == 3
 
 
 # --- the quarantine ----------------------------------------------------------------------
@@ -171,6 +207,14 @@ def test_releasing_into_a_case_threads_the_message(api, held, customer):
     assert CaseEvent.objects.get(case_id=case["id"], type="customer_replied").note.startswith("Since this morning")
 
 
+def test_releasing_into_a_closed_case_reopens_it(api, held, customer):
+    case = api.post("/cases", {"customer": customer.pk, "service": "install"}).json()
+    assert api.post(f"/cases/{case['id']}/events", {"type": "closed"}).status_code == 201
+    assert api.post(f"/intake/quarantine/{held.pk}/release", {"case": case["id"]}).status_code == 200
+    assert Case.objects.get(pk=case["id"]).stage == "delivery"
+    assert CaseEvent.objects.get(case_id=case["id"], type="reopened").data == {"by": "customer"}
+
+
 def test_a_message_is_released_once(api, held):
     api.post(f"/intake/quarantine/{held.pk}/release", {"service": "install"})
     again = api.post(f"/intake/quarantine/{held.pk}/release", {"service": "install"})
@@ -186,8 +230,8 @@ def test_releasing_mail_without_a_sender_needs_a_customer(api, service, customer
     assert ok.status_code == 200 and Case.objects.get().customer_id == customer.pk
 
 
-def test_releasing_new_mail_without_a_service_uses_the_mailbox(api, held, other_service, clock):
-    api.post("/intake/mailboxes", {"address": "support@example.com", "service": "billing"})
+def test_releasing_new_mail_without_a_service_uses_the_mailbox(api, manager_api, held, other_service, clock):
+    manager_api.post("/intake/mailboxes", {"address": "support@example.com", "service": "billing"})
     assert api.post(f"/intake/quarantine/{held.pk}/release", {}).status_code == 200
     assert Case.objects.get().service.code == "billing"
 

@@ -170,6 +170,24 @@ def test_a_reply_threads_into_its_case_by_the_reply_address(case, clock):
     assert Case.objects.count() == 1
 
 
+def test_a_reply_by_email_reopens_a_closed_case(case, clock):
+    do_append_event(case, actor=None, now=clock.now, type="closed")
+    clock.advance(days=3)
+    result = ingest_email(reply_to(case.pk), now=clock.now)
+
+    assert (result.outcome, result.case_id) == ("threaded", case.pk)
+    case.refresh_from_db()
+    assert case.stage == "delivery"
+    reopened = CaseEvent.objects.get(case=case, type="reopened")
+    assert (reopened.data, reopened.visible_to_customer, reopened.actor) == ({"by": "customer"}, True, None)
+    assert reopened.at == clock.now and reopened.pk > result.event_id  # after the reply it answers
+
+
+def test_a_reply_to_an_open_case_records_no_reopening(case, clock):
+    ingest_email(reply_to(case.pk), now=clock.now)
+    assert not CaseEvent.objects.filter(case=case, type="reopened").exists()
+
+
 def test_a_reply_threads_by_the_subject_tag_when_the_address_lost_its_tag(case, clock):
     result = ingest_email(reply_to(case.pk, to="reply@promisedesk.localhost"), now=clock.now)
     assert (result.outcome, result.case_id) == ("threaded", case.pk)

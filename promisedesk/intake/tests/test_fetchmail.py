@@ -142,16 +142,73 @@ def test_imap_reads_unseen_mail_and_flags_it_seen(default_mailbox, clock, monkey
     assert QuarantinedMessage.objects.get().source == "imap:INBOX"
 
 
+def _breaks_on(subject: str) -> Any:
+    """ingest_email, raising for the message with `subject` as a bug or a refusing database would."""
+    real = fetch.ingest_email
+
+    def ingest(raw: bytes, **kwargs: Any) -> Any:
+        if subject.encode() in raw:
+            raise RuntimeError("boom")
+        return real(raw, **kwargs)
+
+    return ingest
+
+
+def _broken(*args: Any, **kwargs: Any) -> Any:
+    raise RuntimeError("database is down")
+
+
 def test_imap_marks_nothing_seen_when_recording_fails(default_mailbox, clock, monkeypatch):
-    server = FakeImap({1: mail()})
+    server = FakeImap({1: mail(), 2: mail(message_id="<two@x>", subject="second")})
+    monkeypatch.setattr(fetch, "ingest_email", _broken)
+    monkeypatch.setattr(fetch, "hold_message", _broken)  # not even the quarantine takes it
 
-    def broken(*args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("database is down")
+    summary = fetch.fetch_imap(server, folder="INBOX", clock=lambda: clock.now)
 
-    monkeypatch.setattr(fetch, "ingest_email", broken)
-    with pytest.raises(RuntimeError):
-        fetch.fetch_imap(server, folder="INBOX", clock=lambda: clock.now)
-    assert server.seen == set()
+    assert server.seen == set() and (summary.read, summary.failed) == (0, 2)
+    assert summary.line().endswith("2 failed and left for the next poll")
+
+
+def test_imap_quarantines_a_message_that_fails_and_reads_on(default_mailbox, clock, monkeypatch):
+    server = FakeImap({1: mail(message_id="<one@x>", subject="poison"), 2: mail(message_id="<two@x>")})
+    monkeypatch.setattr(fetch, "ingest_email", _breaks_on("poison"))
+
+    summary = fetch.fetch_imap(server, folder="INBOX", clock=lambda: clock.now)
+
+    assert server.seen == {1, 2} and summary.outcomes == {"opened": 1, "quarantined": 1}
+    held = QuarantinedMessage.objects.get()
+    assert (held.reason, held.context, held.source, held.subject) == (
+        "processing_failed",
+        {"error": "RuntimeError"},
+        "imap:INBOX",
+        "poison",
+    )
+    assert bytes(held.raw) == server.messages[1] and "RuntimeError" in held.explanation()
+
+
+def test_maildir_quarantines_a_message_that_fails_and_reads_on(maildir, default_mailbox, clock, monkeypatch):
+    maildir.add(mail(message_id="<one@x>", subject="poison"))
+    maildir.add(mail(message_id="<two@x>", subject="fine"))
+    monkeypatch.setattr(fetch, "ingest_email", _breaks_on("poison"))
+
+    out = _fetchmail("--maildir", maildir._path)
+
+    assert out.strip() == "fetchmail: 2 read: 1 opened, 1 quarantined (0 seen before)"
+    assert Case.objects.get().summary == "fine"
+    assert QuarantinedMessage.objects.get().reason == "processing_failed"
+    assert list((Path(maildir._path) / "new").iterdir()) == []
+
+
+def test_maildir_leaves_a_message_nobody_could_record_for_the_next_poll(maildir, default_mailbox, clock, monkeypatch):
+    maildir.add(mail(message_id="<one@x>", subject="poison"))
+    maildir.add(mail(message_id="<two@x>", subject="fine"))
+    monkeypatch.setattr(fetch, "ingest_email", _breaks_on("poison"))
+    monkeypatch.setattr(fetch, "hold_message", _broken)
+
+    out = _fetchmail("--maildir", maildir._path)
+
+    assert out.strip() == "fetchmail: 1 read: 1 opened (0 seen before), 1 failed and left for the next poll"
+    assert len(list((Path(maildir._path) / "new").iterdir())) == 1 and not QuarantinedMessage.objects.exists()
 
 
 def test_imap_needs_a_user_and_a_password_variable(db, monkeypatch):

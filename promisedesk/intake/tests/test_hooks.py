@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 from standardwebhooks.webhooks import Webhook
 
+from promisedesk.cases.actions import do_append_event
 from promisedesk.cases.models import Case, CaseEvent, Customer
 from promisedesk.intake.actions import do_create_source
 from promisedesk.intake.models import WebhookSource
@@ -190,6 +191,60 @@ def test_a_non_numeric_timestamp_is_401(sender, clock):
     body = json.dumps(FIRST)
     response = sender.post(body, headers=sender.headers(body, "msg_x") | {"webhook-timestamp": "yesterday"})
     assert response.status_code == 401 and _error(response)["code"] == "invalid_timestamp"
+
+
+@pytest.mark.parametrize("stamp", ["999999999999", "253402300800", "99999999999"])
+def test_a_timestamp_past_the_year_9999_is_401_not_500(sender, clock, stamp):
+    body = json.dumps(FIRST)
+    response = sender.post(body, headers=sender.headers(body, "msg_x") | {"webhook-timestamp": stamp})
+    error = _error(response)
+    assert response.status_code == 401 and error["field"] == "webhook-timestamp"
+    assert error["code"] == ("invalid_timestamp" if int(stamp) > 253402300799 else "stale_timestamp")
+
+
+@pytest.mark.parametrize(
+    "stamp", ["0", "-1", "1e9", "1772413200.5", "１７７２４１３２００", "١٧٧٢٤١٣٢٠٠", "1772413200\n1", "9" * 40, "²"]
+)
+def test_no_timestamp_header_value_is_a_500(sender, clock, stamp):
+    body = json.dumps(FIRST)
+    response = sender.post(body, headers=sender.headers(body, "msg_x") | {"webhook-timestamp": stamp})
+    assert response.status_code == 401 and _error(response)["field"] == "webhook-timestamp"
+    assert not Case.objects.exists()
+
+
+@pytest.mark.parametrize("webhook_id", ["\x7f", "a" * 256, "id\x00", "\u200e"])
+def test_an_odd_webhook_id_is_refused_with_the_error_shape(sender, clock, webhook_id):
+    body = json.dumps(FIRST)
+    response = sender.post(body, headers=sender.headers(body, webhook_id))
+    assert response.status_code == 400 and _error(response)["field"] == "webhook-id"
+
+
+@pytest.mark.parametrize("number", ["1e400", "-1e400", "NaN", "Infinity"])
+def test_a_number_no_database_can_store_is_400(sender, clock, number):
+    sender.post(FIRST)
+    body = '{"type": "event", "conversation": "conv-1", "event": "rated", "data": {"score": NUMBER}}'
+    body = body.replace("NUMBER", number)
+    response = sender.post(body)
+    assert response.status_code == 400 and _error(response)["code"] == "invalid_json"
+    assert not CaseEvent.objects.filter(type="rated").exists()
+
+
+def test_a_reply_in_the_chat_reopens_a_closed_case(sender, clock):
+    sender.post(FIRST)
+    case = Case.objects.get()
+    do_append_event(case, actor=None, now=clock.now, type="closed")
+    clock.advance(days=2)
+    assert sender.post(FIRST | {"text": "又断了"}).status_code == 200
+    case.refresh_from_db()
+    assert case.stage == "delivery"
+    reopened = CaseEvent.objects.get(case=case, type="reopened")
+    assert (reopened.data, reopened.visible_to_customer, reopened.at) == ({"by": "customer"}, True, clock.now)
+
+
+def test_a_reply_to_an_open_case_does_not_reopen_anything(sender, clock):
+    sender.post(FIRST)
+    sender.post(FIRST | {"text": "还在吗？"})
+    assert not CaseEvent.objects.filter(type="reopened").exists()
 
 
 def test_an_unknown_source_is_404(sender, clock):

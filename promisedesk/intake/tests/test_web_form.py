@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from promisedesk.cases.actions import do_create_customer, do_open_case
 from promisedesk.cases.models import Case, CaseEvent, Customer
 from promisedesk.intake.forms import new_form_token
 from promisedesk.notifications.events import case_link
@@ -77,7 +78,52 @@ def test_a_double_submit_makes_one_case(client, form, clock):
     second = client.post("/request/", form)
     assert first.status_code == second.status_code == 200
     assert Case.objects.count() == 1
-    assert case_link(Case.objects.get()) in second.content.decode()
+    page = second.content.decode()
+    assert "We already have this request" in page and case_link(Case.objects.get()) not in page
+
+
+def test_a_reused_token_shows_nothing_of_the_first_request(client, form, clock):
+    client.post("/request/", form)
+    case = Case.objects.get()
+    stranger = Client()
+    response = stranger.post("/request/", form | {"name": "Mallory", "email": "mallory@example.com", "need": "x"})
+    page = response.content.decode()
+    assert response.status_code == 200 and "We already have this request" in page
+    assert case.access_token not in page and f"#{case.pk}" not in page and "han@example.com" not in page
+    assert Case.objects.count() == 1 and CaseEvent.objects.filter(type="customer_request").count() == 1
+
+
+def test_the_form_page_is_never_cached(client, form, clock):
+    for response in (client.get("/request/"), client.post("/request/", form)):
+        assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+
+
+def test_a_known_address_is_never_shown_the_customer_link(client, form, customer, clock):
+    earlier, _ = do_open_case(actor=None, now=clock.now, customer_id=customer.pk, service_code="install")
+    response = client.post("/request/", form | {"email": "li@example.com", "name": "Mallory"})
+    page = response.content.decode()
+    case = Case.objects.exclude(pk=earlier.pk).get()
+    assert response.status_code == 200 and case.customer_id == customer.pk
+    assert case.access_token not in page and earlier.access_token not in page and "/c/" not in page
+    assert "Li Lei" not in page
+    assert "has been sent to the email address or phone number we have for you" in page
+
+
+def test_a_known_phone_number_is_never_shown_the_customer_link(client, form, clock):
+    known = do_create_customer(
+        now=clock.now, name="Wang Fang", phone="+8613800000000", external_ref="phone:+8613800000000"
+    )
+    response = client.post("/request/", form | {"email": "", "phone": "+86 138-0000-0000", "name": "Mallory"})
+    page = response.content.decode()
+    case = Case.objects.get()
+    assert case.customer_id == known.pk
+    assert case.access_token not in page and "/c/" not in page and "Wang Fang" not in page
+
+
+def test_a_nul_character_in_a_field_is_a_form_error(client, form, clock):
+    response = client.post("/request/", form | {"need": "broken\x00text", "name": "Han\x00"})
+    assert response.status_code == 400 and "Null characters are not allowed." in response.content.decode()
+    assert not Case.objects.exists()
 
 
 def test_each_rendering_of_the_form_makes_its_own_case(client, form, clock):

@@ -104,7 +104,7 @@ def webhook_message(endpoint: WebhookEndpoint, now: datetime, n: int = 1, **fiel
     values: dict[str, Any] = {
         "event_key": f"event:{n}",
         "event": "case.progress_update",
-        "recipient": endpoint.url,
+        "recipient": endpoint.recipient,
         "channel": Channel.WEBHOOK,
         "language": "",
         "body": body,

@@ -3,7 +3,6 @@ retries with backoff, giving up, the lease, and a message held until its time co
 
 from __future__ import annotations
 
-import itertools
 import json
 from datetime import timedelta
 from typing import Any
@@ -322,16 +321,75 @@ def test_email_to_an_address_with_a_line_break_fails_at_once(smtp, clock) -> Non
     assert smtp.messages == [] and "cannot be written" in _reload(queued).last_error
 
 
-def test_a_batch_running_past_half_its_lease_hands_the_rest_back(receiver, endpoint, clock, monkeypatch) -> None:
+def test_a_batch_running_past_half_its_lease_hands_the_rest_back(receiver, endpoint, clock) -> None:
     for n in range(3):
         webhook_message(endpoint, clock.now, n)
     claimed = claim(clock.now, batch=3, lease=LEASE)
-    # the deadline is set, then the first send takes too long; later passes are quick
-    ticks = itertools.chain([0.0, LEASE.total_seconds()], itertools.repeat(0.0))
-    monkeypatch.setattr(delivery, "monotonic", lambda: next(ticks))
+    # the first send takes as long as the lease; the clock is read before each message
+    readings = iter([clock.now, clock.now + LEASE, clock.now + LEASE])
 
-    assert delivery.send_claimed(claimed, clock.now, LEASE).sent == 1
+    assert delivery.send_claimed(claimed, lambda: next(readings), LEASE).sent == 1
 
     rest = OutboxMessage.objects.exclude(status="sent")
     assert rest.count() == 2 and {(m.attempts, m.claimed_until) for m in rest} == {(0, None)}
     assert deliver_due(clock.now).sent == 2  # and they go at once, without waiting for the lease
+
+
+def test_slow_sends_never_leave_a_later_batch_an_expired_lease(receiver, endpoint, clock, monkeypatch) -> None:
+    # given five messages and a receiver so slow that each send takes 2 of the lease's 5 minutes
+    for n in range(5):
+        webhook_message(endpoint, clock.now, n)
+    stolen: list[int] = []
+    send = transports.WebhookTransport.send
+
+    def slow_send(self: Any, message: OutboxMessage, now: Any) -> str:
+        clock.advance(minutes=2)
+        # a second deliverer, looking at the time as it is now, tries the message being sent
+        stolen.extend(m.pk for m in claim(clock.now, batch=1, lease=LEASE, only=[message.pk]))
+        return send(self, message, now)
+
+    monkeypatch.setattr(transports.WebhookTransport, "send", slow_send)
+
+    # when one pass delivers them, a batch at a time, reading its clock as it goes
+    result = deliver_due(lambda: clock.now, batch=2)
+
+    # then every lease outlived its send: the other deliverer never got a message held,
+    # and each went out once, recorded by the deliverer that sent it
+    assert stolen == []
+    assert result.sent == 5 and len(receiver.deliveries) == 5
+    assert set(OutboxMessage.objects.values_list("status", "attempts")) == {("sent", 1)}
+
+
+def test_two_endpoints_sharing_a_url_each_get_the_message_signed_with_their_own_secret(
+    receiver, endpoint, clock, manager_api
+) -> None:
+    from promisedesk.notifications.actions import new_secret
+    from promisedesk.notifications.models import WebhookEndpoint
+    from promisedesk.notifications.outbox import queue_for_endpoints
+
+    # given a second endpoint (another team's) at the very same URL, with its own secret
+    other = WebhookEndpoint.objects.create(
+        name="erp", url=endpoint.url, secret=new_secret(), events=[], active=True, created_at=clock.now
+    )
+    receiver.secret = None  # the test checks each signature itself
+
+    # when an event is queued for the endpoints and delivered
+    queued = queue_for_endpoints(
+        event="case.opened", event_key="case:1:opened", payload={}, case_id=None, now=clock.now
+    )
+    assert deliver_due(clock.now).sent == 2
+
+    # then each endpoint got its own row and its own delivery, verifiable with its own secret only
+    assert {m.endpoint_id for m in queued} == {endpoint.pk, other.pk}
+    by_id = {webhook_id(m): m for m in queued}
+    assert len(receiver.deliveries) == 2
+    for got in receiver.deliveries:
+        mine = by_id[got.headers["webhook-id"]].endpoint
+        assert mine is not None
+        Webhook(mine.secret).verify(got.body, got.headers)
+        theirs = other if mine == endpoint else endpoint
+        with pytest.raises(Exception, match="signature"):
+            Webhook(theirs.secret).verify(got.body, got.headers)
+    # and the outbox still shows where each went: the URL
+    listed = manager_api.get("/outbox", channel="webhook").json()["items"]
+    assert [m["recipient"] for m in listed] == [endpoint.url, endpoint.url]

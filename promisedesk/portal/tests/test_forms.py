@@ -445,3 +445,18 @@ def test_a_refused_form_answers_in_the_language_the_page_was_in(portal: Portal, 
     english = client.post(f"/c/{case.access_token}/reply/", {"key": key(), "text": "", "lang": "en"})
     assert english.status_code == 400 and "This field is required." in text_of(english)
     assert '<input type="hidden" name="lang" value="en">' in english.content.decode()
+
+
+def test_one_form_key_used_for_a_reply_and_then_a_claim_is_refused_not_a_server_error(
+    portal: Portal, client: Client, clock: Any
+) -> None:
+    # given a reply sent with a key
+    case = portal.case()
+    clock.advance(hours=6)
+    used = key()
+    assert client.post(f"/c/{case.access_token}/reply/", {"key": used, "text": "Hello"}).status_code == 303
+    # when the same key comes with the claim form
+    response = client.post(f"/c/{case.access_token}/claim/", {"key": used, "commitment": str(reply_promise(case).pk)})
+    # then it is refused and no claim is recorded
+    assert response.status_code == 409
+    assert not Breach.objects.filter(case=case, source="claim").exists()  # the clock's own breach stands

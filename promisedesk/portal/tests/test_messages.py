@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ from django.test import Client
 
 from promisedesk.cases.actions import do_append_event
 from promisedesk.cases.models import Case, CaseEvent
-from promisedesk.conftest import make_promise
+from promisedesk.conftest import make_calendar, make_customer, make_promise, make_service
 from promisedesk.notifications import events
 from promisedesk.notifications.models import OutboxMessage, WebhookEndpoint
 
@@ -251,3 +252,22 @@ def test_a_booking_moved_by_staff_is_told_with_its_reason_once(portal: Portal, s
     body = email(case, "appointment_changed").body
     assert "Was: 2026-03-03 09:00–12:00" in body and "Now: 2026-03-03 14:00–16:00" in body
     assert body.count("The van broke down") == 1
+
+
+def test_an_imported_case_from_long_ago_sends_the_customer_nothing(api: Any, clock: Any) -> None:
+    # given the promises and customer of an office
+    make_calendar(api)
+    make_service(api)
+    customer = make_customer(api)
+    # when a case from two months ago is imported, with its history
+    opened = (clock.now - timedelta(days=60)).isoformat()
+    response = api.post(
+        "/cases", {"external_ref": "legacy-42", "customer": customer["id"], "service": "install", "opened_at": opened}
+    )
+    assert response.status_code == 201, response.content
+    case_id = response.json()["id"]
+    api.post(f"/cases/{case_id}/events", {"type": "progress_update", "at": opened, "note": "done long ago"})
+    # then the customer is not told old news; a case opened today still is
+    assert not OutboxMessage.objects.filter(case_id=case_id).exclude(channel="webhook").exists()
+    fresh = api.post("/cases", {"customer": customer["id"], "service": "install"}).json()
+    assert OutboxMessage.objects.filter(case_id=fresh["id"], event_key=f"case:{fresh['id']}:received").count() == 2

@@ -41,7 +41,7 @@ class Command(BaseCommand):
             raise CommandError("--interval cannot be negative")
         fixed = parse_instant(now) if now else None
         if once:
-            self.stdout.write(str(deliver_due(fixed or timezone.now(), batch=batch)))
+            self.stdout.write(str(deliver_due(fixed or timezone.now, batch=batch)))
             return
         stop = threading.Event()
         # As in `promisedesk worker`: the loop has its own thread, so the signal handlers (which
@@ -59,7 +59,8 @@ class Command(BaseCommand):
     def _loop(self, stop: threading.Event, every: float, batch: int, fixed: datetime | None) -> None:
         while not stop.is_set():
             try:
-                result = deliver_due(fixed or timezone.now(), batch=batch)
+                # The clock itself, read at every claim, so each batch's lease starts when it is taken.
+                result = deliver_due(fixed or timezone.now, batch=batch)
                 if result.sent or result.retrying or result.failed:
                     log.info("%s", result)
             except Exception:  # a lost connection must not end the loop: the next pass tries again
