@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+# Screenshots for a person to look at after a run; nothing reads them back.
+SCREENSHOTS = tempfile.gettempdir()
 
 pytestmark = [
     pytest.mark.browser,
@@ -79,7 +83,7 @@ def test_queue_shows_a_ticking_countdown(page: Any, live_server: Any, world: Any
     page.wait_for_function(
         "([el, before]) => el.textContent !== before", arg=[countdown.element_handle(), first], timeout=5_000
     )
-    page.screenshot(path="/tmp/promisedesk-queue.png", full_page=True)
+    page.screenshot(path=f"{SCREENSHOTS}/promisedesk-queue.png", full_page=True)
 
 
 def test_event_form_meets_the_clock_without_a_reload(page: Any, live_server: Any, world: Any, clock: Any) -> None:
@@ -101,7 +105,7 @@ def test_event_form_meets_the_clock_without_a_reload(page: Any, live_server: Any
     expect(page.locator("#timeline")).to_contain_text("Called the customer back")
     expect(page.locator("#event-form .notice")).to_be_visible()
     assert page.evaluate("window.__notReloaded") is True
-    page.screenshot(path="/tmp/promisedesk-case.png", full_page=True)
+    page.screenshot(path=f"{SCREENSHOTS}/promisedesk-case.png", full_page=True)
 
 
 def test_event_form_shows_an_error_inline(page: Any, live_server: Any, world: Any, clock: Any) -> None:
@@ -216,7 +220,7 @@ def test_claim_verify_and_compensate_without_a_reload(
     expect(breach.locator(".root-cause")).to_have_text("Not enough staff")
     courtesy_clock = page.locator("#case-live tr[data-clock]", has_text="courtesy")
     expect(courtesy_clock).to_have_attribute("data-state", "breached")
-    page.screenshot(path="/tmp/promisedesk-makegood-verified.png", full_page=True)
+    page.screenshot(path=f"{SCREENSHOTS}/promisedesk-makegood-verified.png", full_page=True)
 
     compensation.get_by_role("button", name="Approve").click()
     expect(compensation).to_have_attribute("data-status", "approved")
@@ -227,9 +231,9 @@ def test_claim_verify_and_compensate_without_a_reload(
     expect(breach.locator(".history")).to_contain_text("compensation issued")
     expect(page.locator("#timeline")).to_contain_text("compensation issued")
     assert page.evaluate("window.__notReloaded") is True
-    page.screenshot(path="/tmp/promisedesk-makegood-issued.png", full_page=True)
+    page.screenshot(path=f"{SCREENSHOTS}/promisedesk-makegood-issued.png", full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
-    page.screenshot(path="/tmp/promisedesk-makegood-phone.png", full_page=True)
+    page.screenshot(path=f"{SCREENSHOTS}/promisedesk-makegood-phone.png", full_page=True)
 
 
 def test_verdict_error_shows_inline(page: Any, live_server: Any, api: Any, clock: Any, team_lead: Any) -> None:
@@ -268,7 +272,7 @@ def test_breach_queue_and_ledger_work_in_place(
     expect(rows).to_have_count(2)
     expect(rows.first).to_contain_text("The driver shouted")  # the oldest first
     expect(page.locator("#breach-tabs a[aria-current=page] .count")).to_have_text("2")
-    page.screenshot(path="/tmp/promisedesk-breaches.png", full_page=True)
+    page.screenshot(path=f"{SCREENSHOTS}/promisedesk-breaches.png", full_page=True)
     page.evaluate("window.__notReloaded = true")
 
     oldest = rows.first
@@ -287,7 +291,7 @@ def test_breach_queue_and_ledger_work_in_place(
     row = page.locator("tbody.ledger-row").first
     row.get_by_role("button", name="Approve").click()
     expect(page.locator("tbody.ledger-row").first).to_have_attribute("data-status", "approved")
-    page.screenshot(path="/tmp/promisedesk-ledger.png", full_page=True)
+    page.screenshot(path=f"{SCREENSHOTS}/promisedesk-ledger.png", full_page=True)
     row = page.locator("tbody.ledger-row").first
     row.locator("input[name=reason]").fill("Refunded in cash at the station")
     row.get_by_role("button", name="Decline").click()
@@ -296,9 +300,9 @@ def test_breach_queue_and_ledger_work_in_place(
     assert page.evaluate("window.__notReloaded") is True
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server.url}/desk/breaches/?status=all")
-    page.screenshot(path="/tmp/promisedesk-breaches-phone.png", full_page=True)
+    page.screenshot(path=f"{SCREENSHOTS}/promisedesk-breaches-phone.png", full_page=True)
     page.goto(f"{live_server.url}/desk/compensations/")
-    page.screenshot(path="/tmp/promisedesk-ledger-phone.png", full_page=True)
+    page.screenshot(path=f"{SCREENSHOTS}/promisedesk-ledger-phone.png", full_page=True)
 
 
 def test_walk_in_logged_in_two_clicks_then_assigned_noted_and_updated(
@@ -351,7 +355,7 @@ def test_walk_in_logged_in_two_clicks_then_assigned_noted_and_updated(
     expect(update.locator(".tag.seen")).to_contain_text("customer sees this")
     assert page.evaluate("window.__notReloaded") is True
     assert CaseEvent.objects.get(case=case, type="internal_note").visible_to_customer is False
-    page.screenshot(path="/tmp/promisedesk-walk-in-case.png", full_page=True)
+    page.screenshot(path=f"{SCREENSHOTS}/promisedesk-walk-in-case.png", full_page=True)
 
 
 def test_log_dialog_works_from_the_keyboard(page: Any, live_server: Any, world: Any, clock: Any) -> None:
@@ -368,7 +372,7 @@ def test_log_dialog_works_from_the_keyboard(page: Any, live_server: Any, world: 
     expect(dialog.locator('input[name="customer"]')).to_be_checked()
     dialog.locator("#log_service").select_option("install")
     dialog.locator("#log_summary").fill("Asks when the pool opens")
-    page.screenshot(path="/tmp/promisedesk-log-dialog.png")
+    page.screenshot(path=f"{SCREENSHOTS}/promisedesk-log-dialog.png")
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     page.locator("#log-contact-open").press("Enter")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 PHONE = {"width": 375, "height": 740}
+
+# Screenshots for a person to look at after a run; nothing reads them back.
+SCREENSHOTS = tempfile.gettempdir()
 
 pytestmark = [
     pytest.mark.browser,
@@ -100,7 +104,7 @@ def test_customer_follows_replies_adds_information_and_claims_on_a_phone(
         "([el, before]) => el.textContent !== before", arg=[countdown.element_handle(), first], timeout=5_000
     )
     assert fits_the_screen(phone)
-    phone.screenshot(path="/tmp/promisedesk-portal-phone.png", full_page=True)
+    phone.screenshot(path=f"{SCREENSHOTS}/promisedesk-portal-phone.png", full_page=True)
 
     # reply (a script in it is shown as text and never runs)
     phone.fill("#reply-text", "Please call after 18:00 <script>window.__pwned = 1</script>")
@@ -138,7 +142,7 @@ def test_customer_follows_replies_adds_information_and_claims_on_a_phone(
     expect(claim).to_contain_text("The socket hangs off the wall")
     expect(phone.locator("article.promise", has_text="You are satisfied").locator("details.claim")).to_have_count(0)
     assert fits_the_screen(phone)
-    phone.screenshot(path="/tmp/promisedesk-portal-phone-after.png", full_page=True)
+    phone.screenshot(path=f"{SCREENSHOTS}/promisedesk-portal-phone-after.png", full_page=True)
 
     assert Breach.objects.filter(case=case, source="claim").count() == 1
     assert CaseEvent.objects.filter(case=case, type="customer_replied").count() == 2
@@ -150,7 +154,7 @@ def test_customer_follows_replies_adds_information_and_claims_on_a_phone(
     expect(phone.locator("#promises h2")).to_have_text("我们对您的承诺")
     expect(phone.locator("#claims .claim-row")).to_contain_text("正在核实")
     assert fits_the_screen(phone)
-    phone.screenshot(path="/tmp/promisedesk-portal-phone-zh.png", full_page=True)
+    phone.screenshot(path=f"{SCREENSHOTS}/promisedesk-portal-phone-zh.png", full_page=True)
 
 
 def test_claim_on_an_overdue_promise_from_a_phone(phone: Any, live_server: Any, portal: Portal, clock: Any) -> None:
