@@ -11,11 +11,12 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from promisedesk.actors import actor_of
-from promisedesk.errors import DomainError, NotFound
+from promisedesk.errors import NotFound
 from promisedesk.schemas import Input, page
 
 from .actions import do_create_department, do_update_department
 from .models import Department
+from .roles import require_manager
 
 router = Router(tags=["departments"])
 
@@ -82,10 +83,7 @@ def list_departments(request: HttpRequest, limit: int = 100, offset: int = 0) ->
 
 def _require_manager(request: HttpRequest) -> None:
     # Departments decide who is told when a promise is at risk: not for anyone to rearrange.
-    from promisedesk.notifications.access import is_manager
-
-    if not is_manager(request.user):
-        raise DomainError("forbidden", "only managers may change departments", status=403)
+    require_manager(request.user, "only managers may change departments")
 
 
 @router.post("departments", response={201: DepartmentOut})

@@ -8,25 +8,21 @@ from typing import Any
 
 from django.db import transaction
 
-from promisedesk.errors import DomainError, NotFound
+from promisedesk.accounts.roles import is_manager, require_manager
+from promisedesk.errors import NotFound
 from promisedesk.promises.models import Promise
 
 from .models import DEFAULT_KEY, EscalationLevel, EscalationPolicy
 from .policy import Level, check_levels
 
-MANAGER_GROUP = "manager"
-
 
 def can_edit_chains(user: Any) -> bool:
-    """Superusers and members of the `manager` group design escalation chains."""
-    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
-        return False
-    return bool(user.is_superuser or user.groups.filter(name=MANAGER_GROUP).exists())
+    """Managers (superusers and members of the `manager` group) design escalation chains."""
+    return is_manager(user)
 
 
 def _check_editor(actor: Any) -> None:
-    if not can_edit_chains(actor):
-        raise DomainError("forbidden", "only managers can change escalation chains", status=403)
+    require_manager(actor, "only managers can change escalation chains")
 
 
 def _check_promise(promise_code: str) -> None:

@@ -7,7 +7,9 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-from .actions import MANAGER_GROUP, do_set_chain
+from promisedesk.accounts.roles import MANAGER_GROUP
+
+from .actions import do_set_chain
 from .engine import EscalationResult, escalate_due
 from .models import DEFAULT_KEY, EscalationPolicy
 from .policy import BUILTIN_CHAIN

@@ -8,9 +8,9 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 
+from promisedesk.accounts.roles import MANAGER_GROUP
 from promisedesk.commitments.models import Commitment
 
-from .actions import MANAGER_GROUP
 from .models import Reason, Role
 
 # What fire-time loading must fetch with each commitment for recipients_for to need no query.

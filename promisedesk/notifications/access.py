@@ -11,24 +11,14 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
-from promisedesk.breaches.models import Role
+from promisedesk.accounts import roles
+from promisedesk.accounts.roles import is_manager
 from promisedesk.desk.access import staff_required
-from promisedesk.errors import DomainError
-
-MANAGER_GROUP = Role.MANAGER.value
-
-
-def is_manager(user: Any) -> bool:
-    """True for active staff superusers and members of the `manager` group."""
-    if not (getattr(user, "is_authenticated", False) and user.is_active and user.is_staff):
-        return False
-    return bool(user.is_superuser or user.groups.filter(name=MANAGER_GROUP).exists())
 
 
 def require_manager(user: Any) -> None:
     """For API writes: a 403 in the error shape unless user is a manager."""
-    if not is_manager(user):
-        raise DomainError("forbidden", "only managers may change templates and webhook endpoints", status=403)
+    roles.require_manager(user, "only managers may change templates and webhook endpoints")
 
 
 def manager_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
