@@ -15,7 +15,6 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
 from promisedesk.errors import Conflict, DomainError, NotFound
 from promisedesk.lib.timerange import check_in_range
@@ -454,13 +453,9 @@ def do_add_note(
 
 def allowed_substatuses(service_id: int | None, stage: str) -> list[str]:
     """The sub-status codes of stage for the service: its own list, else the organisation's."""
-    candidates = StageLabel.objects.filter(Q(service_id=service_id) | Q(service__isnull=True), stage=stage)
-    labels = {label.service_id: label for label in candidates}
-    for key in (service_id, None):
-        label = labels.get(key)
-        if label is not None and label.substatus_codes():
-            return label.substatus_codes()
-    return []
+    from .selectors import StageNames
+
+    return [s.code for s in StageNames.load(service_id).substatuses(service_id, stage, "en")]
 
 
 MAX_SUBSTATUSES = 30
@@ -821,14 +816,17 @@ def do_record_oral_commitment(
     if due <= now:
         raise DomainError("in_past", "an oral promise must fall due after now", "due_at")
     owner_user = _owner(owner) if owner is not None else actor
-    warn = now + (due - now) * 3 // 4
+    from promisedesk.commitments.clock import warn_offset_us
+
+    target_us = (due - now) // timedelta(microseconds=1)
+    warn = now + timedelta(microseconds=warn_offset_us(ORAL_WARN_RULE, target_us) or 0)
     with transaction.atomic():
         commitment = Commitment.objects.create(
             case=case,
             statement=statement,
             owner=owner_user,
             rules={"start_on": [], "stop_on": event_list(stop_on, "stop_on")},
-            target_us=(due - now) // timedelta(microseconds=1),
+            target_us=target_us,
             liability=normalise_liability(liability),
             state=State.RUNNING,
             started_at=now,

@@ -82,11 +82,16 @@ def check_levels(levels: Sequence[tuple[str, object]]) -> list[Level]:
 Chains = dict[str, list[Level]]
 
 
+def levels_of(policy: EscalationPolicy) -> list[Level]:
+    """The stored levels of policy (prefetch `levels` when loading many)."""
+    return [Level(level.role, level.threshold) for level in policy.levels.all()]
+
+
 def load_chains() -> Chains:
     """Every stored chain by promise code ("" the default), in two queries."""
     chains: Chains = {}
     for policy in EscalationPolicy.objects.prefetch_related("levels"):
-        levels = [Level(level.role, level.threshold) for level in policy.levels.all()]
+        levels = levels_of(policy)
         chains[policy.promise_code] = sorted(levels, key=lambda level: ROLE_RANK[level.role])  # type: ignore[index]
     return chains
 

@@ -12,7 +12,7 @@ from promisedesk.errors import DomainError
 from promisedesk.promises.models import Promise
 
 from .models import DEFAULT_KEY, Escalation, EscalationPolicy, Reason, Role, Status, format_threshold
-from .policy import BUILTIN_CHAIN, Level
+from .policy import BUILTIN_CHAIN, Level, levels_of
 
 DEFAULT_NAME = "default"
 STATUS_TABS = ("pending", "fired", "skipped", "void", "all")
@@ -58,7 +58,7 @@ def chain_rows() -> list[dict[str, Any]]:
     rows = []
     stored = EscalationPolicy.objects.select_related("updated_by").prefetch_related("levels").order_by("promise_code")
     for policy in stored:
-        levels = [Level(level.role, level.threshold) for level in policy.levels.all()]
+        levels = levels_of(policy)
         rows.append(
             {
                 "key": key_of(policy.promise_code),
@@ -80,7 +80,7 @@ def chain_of(promise_code: str) -> list[Level] | None:
     policy = EscalationPolicy.objects.prefetch_related("levels").filter(promise_code=promise_code).first()
     if policy is None:
         return list(BUILTIN_CHAIN) if promise_code == DEFAULT_KEY else None
-    return [Level(level.role, level.threshold) for level in policy.levels.all()]
+    return levels_of(policy)
 
 
 def promises_without_a_chain() -> list[str]:

@@ -43,11 +43,6 @@ def reach_us(
     return clock.due_us(running_since_us, need_us - used)
 
 
-def used_us(clock: BusinessClock, segments: Sequence[Sequence[int]]) -> int:
-    """Business microseconds used in the closed segments, on the calendar as it is now."""
-    return sum(clock.elapsed_us(begin, end) for begin, end in segments)
-
-
 def release_at(clock: BusinessClock, moment: datetime) -> datetime:
     """The first instant at or after moment inside a working window of the calendar.
 

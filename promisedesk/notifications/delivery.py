@@ -327,10 +327,7 @@ def _leased(messages: list[OutboxMessage]) -> QuerySet[OutboxMessage]:
 
 def _release(messages: list[OutboxMessage]) -> None:
     """Give unsent claimed messages back at once, without counting an attempt."""
-    for message in messages:
-        OutboxMessage.objects.filter(
-            pk=message.pk, status=OutboxStatus.PENDING, claimed_until=message.claimed_until
-        ).update(claimed_until=None, attempts=F("attempts") - 1)
+    _leased(messages).update(claimed_until=None, attempts=F("attempts") - 1)
 
 
 def _count(result: DeliveryResult, outcome: Outcome) -> None:

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 
-from promisedesk.cases.models import Case, CaseEvent, Customer
+from promisedesk.cases.models import Case, CaseEvent
 
-from .outbox import queue_for_customer, queue_for_endpoints
+from .outbox import customer_language, queue_for_customer, queue_for_endpoints
 
 if TYPE_CHECKING:
     from promisedesk.breaches.models import Breach
@@ -43,10 +43,6 @@ def customer_zone(case: Case) -> ZoneInfo:
         return ZoneInfo(case.customer.timezone or settings.TIME_ZONE)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo(settings.TIME_ZONE)
-
-
-def customer_language(customer: Customer) -> str:
-    return customer.locale or "zh-Hans"
 
 
 def promise_line(commitment: Commitment, language: str, zone: ZoneInfo) -> dict[str, Any]:

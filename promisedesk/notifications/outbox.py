@@ -28,6 +28,11 @@ def customer_channels(customer: Customer) -> list[tuple[str, str]]:
     return out
 
 
+def customer_language(customer: Customer) -> str:
+    """The language a customer is written to in: their own, else Chinese."""
+    return customer.locale or "zh-Hans"
+
+
 def render_message(template: str, language: str, context: dict[str, Any]) -> tuple[str, str]:
     """(subject, body) of the message for event `template` in `language`, as plain text.
 
@@ -49,7 +54,7 @@ def queue_for_customer(
     *, customer: Customer, case_id: int | None, event_key: str, template: str, context: dict[str, Any], now: datetime
 ) -> list[OutboxMessage]:
     """Queue a message to every channel of customer; a message already queued is left as it is."""
-    language = customer.locale or "zh-Hans"
+    language = customer_language(customer)
     subject, body = render_message(template, language, context)
     queued = []
     for channel, address in customer_channels(customer):

@@ -13,10 +13,6 @@ from promisedesk.conftest import make_customer, make_promise, make_service, open
 pytestmark = pytest.mark.django_db
 
 
-def put(api, path: str, body: dict):
-    return api._call("put", path, body)  # the shared test client has no put() yet
-
-
 @pytest.fixture
 def case(api, clock):
     make_service(api)
@@ -28,7 +24,7 @@ def _commitment(api, case_id: int, code: str) -> dict:
 
 
 def test_stage_change_is_an_event_with_from_and_to(api, clock, case):
-    put(api, "/stage-labels", {"stage": "delivery", "substatuses": [{"code": "waiting_parts"}]})
+    api.put("/stage-labels", {"stage": "delivery", "substatuses": [{"code": "waiting_parts"}]})
     clock.advance(minutes=5)
     response = api.post(f"/cases/{case['id']}/stage", {"stage": "delivery", "substatus": "waiting_parts"})
     assert response.status_code == 200, response.content
@@ -45,7 +41,7 @@ def test_stage_change_to_where_the_case_is_writes_nothing(api, clock, case):
 
 
 def test_stage_change_refuses_an_unknown_substatus_or_stage(api, clock, case):
-    put(api, "/stage-labels", {"stage": "delivery", "substatuses": [{"code": "waiting_parts"}]})
+    api.put("/stage-labels", {"stage": "delivery", "substatuses": [{"code": "waiting_parts"}]})
     unknown = api.post(f"/cases/{case['id']}/stage", {"stage": "delivery", "substatus": "on_holiday"})
     assert unknown.status_code == 400
     assert unknown.json()["error"]["code"] == "unknown_substatus" and unknown.json()["error"]["field"] == "substatus"
@@ -142,16 +138,16 @@ def test_stage_labels_are_set_listed_replaced_and_removed(api, clock):
         "label_zh_hans": "上门安装",
         "substatuses": [{"code": "waiting_parts", "label_en": "Waiting for parts", "label_zh_hans": "等待配件"}],
     }
-    first = put(api, "/stage-labels", body)
+    first = api.put("/stage-labels", body)
     assert first.status_code == 200, first.content
     assert first.json()["service"] is None and first.json()["substatuses"][0]["label_zh_hans"] == "等待配件"
-    again = put(api, "/stage-labels", {**body, "label_en": "On site"})
+    again = api.put("/stage-labels", {**body, "label_en": "On site"})
     assert again.json()["id"] == first.json()["id"] and again.json()["label_en"] == "On site"
-    own = put(api, "/stage-labels", {**body, "service": "install", "label_en": "Fitting"})
+    own = api.put("/stage-labels", {**body, "service": "install", "label_en": "Fitting"})
     assert own.status_code == 200 and own.json()["service"] == "install"
     listed = api.get("/stage-labels").json()
     assert listed["count"] == 2 and [item["service"] for item in listed["items"]] == [None, "install"]
-    gone = put(api, "/stage-labels", {"stage": "delivery", "service": "install"})
+    gone = api.put("/stage-labels", {"stage": "delivery", "service": "install"})
     assert gone.status_code == 200 and gone.json()["id"] is None
     assert StageLabel.objects.count() == 1
 
@@ -168,7 +164,7 @@ def test_stage_labels_are_set_listed_replaced_and_removed(api, clock):
 )
 def test_stage_labels_refuse_bad_input(api, clock, body, field):
     make_service(api)
-    response = put(api, "/stage-labels", body)
+    response = api.put("/stage-labels", body)
     assert response.status_code in (400, 422) and response.json()["error"]["field"] == field
     assert StageLabel.objects.count() == 0
 
@@ -177,9 +173,8 @@ def test_stage_label_names_a_stage_in_the_organisations_words(api, clock, case):
     found = Case.objects.get(pk=case["id"])
     assert stage_label(found, "en") == "need identification"
     assert stage_label(found, "zh-Hans") == "需求识别"
-    put(api, "/stage-labels", {"stage": "delivery", "label_en": "On site", "substatuses": [{"code": "waiting_parts"}]})
-    put(
-        api,
+    api.put("/stage-labels", {"stage": "delivery", "label_en": "On site", "substatuses": [{"code": "waiting_parts"}]})
+    api.put(
         "/stage-labels",
         {
             "stage": "delivery",
@@ -202,13 +197,11 @@ def test_stage_label_names_a_stage_in_the_organisations_words(api, clock, case):
 
 
 def test_internal_notes_can_never_be_shown_to_the_customer_in_the_database(api, clock, case):
-    from django.utils import timezone
-
     with pytest.raises(IntegrityError):
         CaseEvent.objects.create(
             case_id=case["id"],
             type="internal_note",
-            at=timezone.now(),
+            at=clock.now,
             visible_to_customer=True,
-            recorded_at=timezone.now(),
+            recorded_at=clock.now,
         )

@@ -43,13 +43,13 @@ def test_default_chain_is_the_builtin_one_until_set(api: Api) -> None:
 def test_manager_sets_the_default_and_a_promise_chain(manager_api: Api, api: Api) -> None:
     make_promise(api)
     body = {"levels": [{"role": "manager", "threshold": 100}, {"role": "owner", "threshold": None}]}
-    response = manager_api._call("put", "/escalation-policies/default", body)
+    response = manager_api.put("/escalation-policies/default", body)
     assert response.status_code == 200, response.content
     assert response.json()["levels"] == [{"role": "owner", "threshold": None}, {"role": "manager", "threshold": 100.0}]
     assert response.json()["updated_by"] == "manager_mia"
 
     body = {"levels": [{"role": "team_lead", "threshold": "87.5"}]}
-    response = manager_api._call("put", "/escalation-policies/reply-4h", body)
+    response = manager_api.put("/escalation-policies/reply-4h", body)
     assert response.status_code == 200, response.content
 
     listed = api.get("/escalation-policies").json()
@@ -61,22 +61,22 @@ def test_manager_sets_the_default_and_a_promise_chain(manager_api: Api, api: Api
 def test_replacing_a_chain_keeps_one_row_per_role(manager_api: Api) -> None:
     for threshold in (80, 95):
         body = {"levels": [{"role": "team_lead", "threshold": threshold}]}
-        assert manager_api._call("put", "/escalation-policies/default", body).status_code == 200
+        assert manager_api.put("/escalation-policies/default", body).status_code == 200
     policy = EscalationPolicy.objects.get()
     assert [(level.role, level.threshold) for level in policy.levels.all()] == [("team_lead", 95)]
 
 
 def test_deleting_a_promise_chain_falls_back_to_the_default(manager_api: Api, api: Api) -> None:
     make_promise(api)
-    manager_api._call("put", "/escalation-policies/reply-4h", {"levels": []})
-    assert manager_api._call("delete", "/escalation-policies/reply-4h").status_code == 204
+    manager_api.put("/escalation-policies/reply-4h", {"levels": []})
+    assert manager_api.delete("/escalation-policies/reply-4h").status_code == 204
     assert api.get("/escalation-policies/reply-4h").status_code == 404
-    again = manager_api._call("delete", "/escalation-policies/reply-4h")
+    again = manager_api.delete("/escalation-policies/reply-4h")
     assert again.status_code == 404 and again.json()["error"]["code"] == "not_found"
 
 
 def test_agent_cannot_change_chains(api: Api) -> None:
-    response = api._call("put", "/escalation-policies/default", {"levels": []})
+    response = api.put("/escalation-policies/default", {"levels": []})
     assert response.status_code == 403
     assert response.json() == {
         "error": {"code": "forbidden", "message": "only managers can change escalation chains", "field": None}
@@ -108,7 +108,7 @@ RISE = "thresholds_must_rise"
     ],
 )
 def test_bad_chains_are_refused_with_the_field(manager_api: Api, levels: list[Any], code: str, field: str) -> None:
-    response = manager_api._call("put", "/escalation-policies/default", {"levels": levels})
+    response = manager_api.put("/escalation-policies/default", {"levels": levels})
     assert response.status_code in (400, 422), response.content
     assert response.json()["error"]["code"] == code
     assert response.json()["error"]["field"] == field
@@ -116,7 +116,7 @@ def test_bad_chains_are_refused_with_the_field(manager_api: Api, levels: list[An
 
 
 def test_chain_for_an_unknown_promise_is_404(manager_api: Api) -> None:
-    response = manager_api._call("put", "/escalation-policies/no-such-promise", {"levels": []})
+    response = manager_api.put("/escalation-policies/no-such-promise", {"levels": []})
     assert response.status_code == 404
     assert response.json()["error"]["field"] == "promise_code"
 

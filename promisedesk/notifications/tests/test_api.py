@@ -27,14 +27,6 @@ def _error(response: Any, status: int, code: str) -> dict[str, Any]:
     return body
 
 
-def _put(api: Any, path: str, body: dict[str, Any]) -> Any:
-    return api._call("put", path, body)
-
-
-def _delete(api: Any, path: str) -> Any:
-    return api._call("delete", path)
-
-
 def _failed(channel: str, recipient: str, now: Any, key: str) -> OutboxMessage:
     return message(
         channel, recipient, now, key=key, status=OutboxStatus.FAILED, attempts=10, last_error="550 no such user"
@@ -226,7 +218,7 @@ def test_manager_overrides_a_template_and_new_messages_use_it(manager_api, api, 
         "subject": "Got it: case {{ case.pk }}",
         "body": "Hello {{ case.customer.name }}, we are on it. {{ link }}",
     }
-    response = _put(manager_api, "/notification-templates/case_received/en", wording)
+    response = manager_api.put("/notification-templates/case_received/en", wording)
     assert response.status_code == 200, response.content
     assert response.json()["overridden"] is True and response.json()["updated_by"] == "boss"
 
@@ -243,7 +235,7 @@ def test_manager_overrides_a_template_and_new_messages_use_it(manager_api, api, 
 
 def test_template_that_does_not_parse_is_refused_and_nothing_saved(manager_api) -> None:
     body = _error(
-        _put(manager_api, "/notification-templates/case_received/en", {"subject": "x", "body": "{% if case %}open"}),
+        manager_api.put("/notification-templates/case_received/en", {"subject": "x", "body": "{% if case %}open"}),
         422,
         "template_syntax",
     )
@@ -263,7 +255,7 @@ def test_template_that_does_not_parse_is_refused_and_nothing_saved(manager_api) 
     ],
 )
 def test_template_may_not_reach_beyond_the_message(manager_api, source) -> None:
-    response = _put(manager_api, "/notification-templates/case_update/en", {"subject": "x", "body": source})
+    response = manager_api.put("/notification-templates/case_update/en", {"subject": "x", "body": source})
     assert response.status_code == 422, response.content
     assert response.json()["error"]["code"] in ("template_forbidden", "template_syntax")
     assert not NotificationTemplate.objects.exists()
@@ -272,8 +264,7 @@ def test_template_may_not_reach_beyond_the_message(manager_api, source) -> None:
 def test_template_sees_no_secrets_and_calls_no_methods(manager_api, api, staff, clock) -> None:
     source = "[{{ case.created_by.password }}][{{ case.access_token }}][{{ case.customer.delete }}][{{ case.pk }}]"
     assert (
-        _put(manager_api, "/notification-templates/case_received/en", {"subject": "s", "body": source}).status_code
-        == 200
+        manager_api.put("/notification-templates/case_received/en", {"subject": "s", "body": source}).status_code == 200
     )
     make_service(api)
     case = open_case(api, make_customer(api, locale="en")["id"], external_ref="E-1")
@@ -290,10 +281,10 @@ def test_a_template_that_fails_at_render_time_falls_back_to_the_built_in_wording
 
 
 def test_reset_goes_back_to_the_built_in_wording(manager_api, api) -> None:
-    _put(manager_api, "/notification-templates/case_update/zh-Hans", {"subject": "s", "body": "b"})
-    _error(_delete(api, "/notification-templates/case_update/zh-Hans"), 403, "forbidden")
+    manager_api.put("/notification-templates/case_update/zh-Hans", {"subject": "s", "body": "b"})
+    _error(api.delete("/notification-templates/case_update/zh-Hans"), 403, "forbidden")
 
-    response = _delete(manager_api, "/notification-templates/case_update/zh-Hans")
+    response = manager_api.delete("/notification-templates/case_update/zh-Hans")
 
     assert response.status_code == 200 and response.json()["overridden"] is False
     assert not NotificationTemplate.objects.exists()
@@ -301,7 +292,7 @@ def test_reset_goes_back_to_the_built_in_wording(manager_api, api) -> None:
 
 @pytest.mark.parametrize("path", ["/notification-templates/no_such_event/en", "/notification-templates/case_update/fr"])
 def test_unknown_template_is_404(manager_api, path) -> None:
-    _error(_put(manager_api, path, {"subject": "s", "body": "b"}), 404, "not_found")
+    _error(manager_api.put(path, {"subject": "s", "body": "b"}), 404, "not_found")
 
 
 def test_preview_renders_against_a_made_up_case_in_the_language(api) -> None:
