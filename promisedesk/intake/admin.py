@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from promisedesk.cases.admin import ReadOnlyAdmin
 from promisedesk.errors import DomainError
 
 from . import actions
@@ -102,19 +103,8 @@ class WebhookSourceAdmin(admin.ModelAdmin):
             )
 
 
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(IntakeKey)
-class IntakeKeyAdmin(ReadOnly):
+class IntakeKeyAdmin(ReadOnlyAdmin):
     list_display = ("source", "key", "case", "held", "created", "received_at")
     list_filter = ("source",)
     search_fields = ("key",)
@@ -126,7 +116,7 @@ class IntakeKeyAdmin(ReadOnly):
 
 
 @admin.register(QuarantinedMessage)
-class QuarantinedMessageAdmin(ReadOnly):
+class QuarantinedMessageAdmin(ReadOnlyAdmin):
     list_display = ("received_at", "reason", "status", "sender", "subject", "case")
     list_filter = ("status", "reason", "source")
     search_fields = ("sender", "subject", "message_id")

@@ -14,6 +14,7 @@ from ninja import Router, Schema, Status
 from pydantic import AwareDatetime, Field
 
 from promisedesk.actors import actor_of
+from promisedesk.cases.api import list_of
 from promisedesk.errors import DomainError, NotFound
 from promisedesk.notifications.access import require_manager
 from promisedesk.schemas import Input, page
@@ -133,10 +134,6 @@ class ErrorBody(Schema):
 
 class ErrorOut(Schema):
     error: ErrorBody
-
-
-def list_of(schema: type[Schema]) -> type[Schema]:
-    return type(f"{schema.__name__}List", (Schema,), {"__annotations__": {"items": list[schema], "count": int}})  # type: ignore[valid-type]
 
 
 def render_source(source: WebhookSource, secret: bool = False) -> dict[str, Any]:

@@ -81,10 +81,6 @@ class RequestForm(forms.Form):
             self.add_error("email", forms.ValidationError(_("Give an email address or a phone number."), "contact"))
         return data
 
-    @property
-    def honeypot_filled(self) -> bool:
-        return "website" in self.errors
-
 
 class ReleaseForm(forms.Form):
     """Put a held message into a case: an existing one, or a new one for a service."""

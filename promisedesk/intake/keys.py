@@ -47,10 +47,6 @@ class Delivery:
     def case(self) -> Case | None:
         return self.key.case
 
-    @property
-    def quarantined(self) -> QuarantinedMessage | None:
-        return self.key.quarantined
-
 
 def _existing(source: str, key: str) -> IntakeKey | None:
     # Most deliveries are new: a plain indexed lookup first, the joins only for a key seen before.

@@ -91,30 +91,25 @@ def case_opened(case: Case, now: datetime) -> None:
     """Tell the customer the case was received, with the promises that apply and when they fall due."""
     from promisedesk.commitments.models import State
 
-    if _is_history(case.opened_at, now):
-        queue_for_endpoints(
-            event="case.received",
-            event_key=f"case:{case.pk}:received",
-            payload=_case_payload(case),
+    if not _is_history(case.opened_at, now):
+        zone = customer_zone(case)
+        language = customer_language(case.customer)
+        promises = [
+            promise_line(c, language, zone)
+            for c in getattr(case, "attached_commitments", [])
+            if c.state != State.CANCELLED
+        ]
+        start, end = case.appointment_start, case.appointment_end
+        window = appointment_window(start, end, zone) if start else None
+        appointment = window_text(window) if window else ""
+        queue_for_customer(
+            customer=case.customer,
             case_id=case.pk,
+            event_key=f"case:{case.pk}:received",
+            template="case_received",
+            context=_context(case, zone, promises=promises, appointment=appointment),
             now=now,
         )
-        return
-    zone = customer_zone(case)
-    language = customer_language(case.customer)
-    promises = [
-        promise_line(c, language, zone) for c in getattr(case, "attached_commitments", []) if c.state != State.CANCELLED
-    ]
-    window = appointment_window(case.appointment_start, case.appointment_end, zone) if case.appointment_start else None
-    appointment = window_text(window) if window else ""
-    queue_for_customer(
-        customer=case.customer,
-        case_id=case.pk,
-        event_key=f"case:{case.pk}:received",
-        template="case_received",
-        context=_context(case, zone, promises=promises, appointment=appointment),
-        now=now,
-    )
     queue_for_endpoints(
         event="case.received",
         event_key=f"case:{case.pk}:received",
@@ -146,7 +141,7 @@ def customer_message(case: Case, event: CaseEvent) -> tuple[str, dict[str, Any]]
     customer did themselves (their messages, a reopening by their reply).
     """
     from promisedesk.cases.actions import STAGE_EVENTS
-    from promisedesk.portal.stages import stage_text
+    from promisedesk.cases.selectors import stage_label
 
     data = event.data or {}
     if not event.visible_to_customer or event.type in SILENT_TYPES or data.get("by") == "customer":
@@ -159,7 +154,7 @@ def customer_message(case: Case, event: CaseEvent) -> tuple[str, dict[str, Any]]
     stage_moved = event.type in STAGE_EVENTS or event.type == "stage_changed"
     if event.type not in UPDATE_TYPES and not (event.note and event.actor_id):
         return None
-    stage = stage_text(case, customer_language(case.customer)) if stage_moved else ""
+    stage = str(stage_label(case, customer_language(case.customer))) if stage_moved else ""
     return "case_update", _context(case, zone, event=event, at=event.at.astimezone(zone), stage=stage)
 
 

@@ -10,10 +10,9 @@ from django.test import Client
 
 from promisedesk.breaches.actions import do_report_breach, do_verify_breach
 from promisedesk.cases.actions import do_append_event
-from promisedesk.cases.models import Case
+from promisedesk.cases.models import Case, StageLabel
 from promisedesk.commitments.models import Commitment
 from promisedesk.conftest import make_promise
-from promisedesk.portal import stages
 
 from .conftest import Portal, link
 
@@ -265,12 +264,12 @@ def test_case_page_shows_the_appointment_window_and_its_moves(portal: Portal, cl
 
 
 def test_case_page_names_the_stage_with_the_organisations_label_when_there_is_one(
-    portal: Portal, client: Client, monkeypatch: Any
+    portal: Portal, client: Client
 ) -> None:
     case = portal.case()
-    monkeypatch.setattr(stages, "_stage_label_selector", lambda: lambda c, language: f"Getting ready ({language})")
+    label = StageLabel.objects.create(stage="need_identification", label_en="Getting ready (en)")
     assert "Getting ready (en)" in text_of(client.get(link(case)))
-    monkeypatch.setattr(stages, "_stage_label_selector", lambda: None)
+    label.delete()
     assert "need identification" in text_of(client.get(link(case)))
 
 
