@@ -7,9 +7,7 @@ browser's own clock does not matter.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,44 +16,18 @@ import pytest
 
 from promisedesk.breaches.models import Breach
 from promisedesk.cases.models import Attachment, CaseEvent
-from promisedesk.conftest import make_promise
+from promisedesk.conftest import BROWSER_TESTS, SCREENSHOTS, make_promise
 
 from .conftest import Portal, link
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PHONE = {"width": 375, "height": 740}
 
-# Screenshots for a person to look at after a run; nothing reads them back.
-SCREENSHOTS = tempfile.gettempdir()
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium not found at /usr/bin/chromium: browser tests skipped"),
-]
+pytestmark = BROWSER_TESTS
 
-# Playwright's sync API runs an event loop in this thread; Django must still be allowed to query.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
