@@ -789,6 +789,23 @@ def _new_contact(now: datetime, fields: dict[str, str]) -> Customer:
     return do_create_customer(now=now, name=name, phone=phone, email=email, locale=locale)
 
 
+def do_record_customer_reply(case: Case, *, now: datetime, note: str, data: dict[str, Any]) -> CaseEvent:
+    """The customer's own words on their case (`customer_replied`, visible to them), from any channel.
+
+    A customer writing about a closed case reopens it. The reply is dated no earlier
+    than the case's last event: that may lie a moment ahead of this machine's clock.
+    """
+    at = max(now, case.last_event_at)
+    event = do_append_event(
+        case, actor=None, now=now, at=at, type="customer_replied", note=note, data=data, visible_to_customer=True
+    )
+    if event.case.stage == Stage.CLOSED:  # event.case is the row as locked for the reply: its stage is current
+        do_append_event(
+            case, actor=None, now=now, at=at, type="reopened", data={"by": "customer"}, visible_to_customer=True
+        )
+    return event
+
+
 def do_record_oral_commitment(
     case: Case,
     *,

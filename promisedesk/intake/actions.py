@@ -19,8 +19,8 @@ from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
-from promisedesk.cases.actions import do_append_event, do_open_case
-from promisedesk.cases.models import Attachment, Case, CaseEvent, Customer, Service, Stage
+from promisedesk.cases.actions import do_append_event, do_open_case, do_record_customer_reply
+from promisedesk.cases.models import Attachment, Case, CaseEvent, Customer, Service
 from promisedesk.errors import Conflict, DomainError, NotFound
 
 from . import conf
@@ -138,16 +138,15 @@ def _record_words(
     kept, skipped = split_attachments([*attachments, *([whole] if whole else [])])
     if skipped:
         data = {**data, "skipped_attachments": skipped}
-    # A case's last event may lie a moment ahead of this clock (another machine's); the words come after it.
-    at = max(now, case.last_event_at)
-    event = do_append_event(case, actor=None, now=now, at=at, type=type, note=note, data=data, visible_to_customer=True)
-    store_attachments(case, event, kept, now)
-    if type == REPLY_EVENT and event.case.stage == Stage.CLOSED:
-        # As on the customer's own page: a customer writing about a closed case reopens it.
-        # (event.case is the row as locked for the reply, so its stage is current.)
-        do_append_event(
-            case, actor=None, now=now, at=at, type="reopened", data={"by": "customer"}, visible_to_customer=True
+    if type == REPLY_EVENT:
+        event = do_record_customer_reply(case, now=now, note=note, data=data)
+    else:
+        # A case's last event may lie a moment ahead of this clock (another machine's); the words come after it.
+        at = max(now, case.last_event_at)
+        event = do_append_event(
+            case, actor=None, now=now, at=at, type=type, note=note, data=data, visible_to_customer=True
         )
+    store_attachments(case, event, kept, now)
     return event
 
 

@@ -17,9 +17,9 @@ from django.db import IntegrityError, transaction
 
 from promisedesk.breaches.actions import do_report_breach
 from promisedesk.breaches.models import Breach, Source
-from promisedesk.cases.actions import do_append_event
+from promisedesk.cases.actions import do_record_customer_reply
 from promisedesk.cases.attachments import do_attach
-from promisedesk.cases.models import Case, CaseEvent, Stage
+from promisedesk.cases.models import Case, CaseEvent
 from promisedesk.commitments.models import Commitment
 from promisedesk.errors import DomainError
 from promisedesk.notifications import events as notify
@@ -127,19 +127,11 @@ def _key_used() -> DomainError:
 def _append_message(
     case: Case, *, now: datetime, kind: str, body: str, content: tuple[bytes, str, str] | None
 ) -> CaseEvent:
-    was_closed = case.stage == Stage.CLOSED
-    at = max(now, case.last_event_at)
     data: dict[str, Any] = {"by": "customer", "via": "portal", "kind": kind}
-    event = do_append_event(
-        case, actor=None, now=now, type="customer_replied", at=at, note=body, data=data, visible_to_customer=True
-    )
+    event = do_record_customer_reply(case, now=now, note=body, data=data)
     if content is not None:
         data_bytes, filename, content_type = content
         do_attach(case, now=now, filename=filename, content=data_bytes, content_type=content_type, event=event)
-    if was_closed:
-        do_append_event(
-            case, actor=None, now=now, type="reopened", at=at, data={"by": "customer"}, visible_to_customer=True
-        )
     return event
 
 
