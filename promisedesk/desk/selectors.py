@@ -120,13 +120,11 @@ def queue_commitments(
     """
     query = _queue_base().filter(scope_filter(department=department, assignee=assignee, mine=mine))
     if view == "breached":
-        recent = Q(state=State.BREACHED, breached_at__gte=now - RECENT_BREACHES)
-        overdue = Q(state=State.RUNNING, due_at__lte=now)
-        query = query.filter(recent | overdue).order_by(Coalesce("breached_at", "due_at").desc(), "-id")
+        query = query.filter(_breached(now)).order_by(Coalesce("breached_at", "due_at").desc(), "-id")
     else:
         query = query.filter(state__in=OPEN_STATES).order_by(F("due_at").asc(nulls_last=True), "id")
         if view == "at_risk":
-            query = query.filter(state=State.RUNNING, warn_at__lte=now, due_at__gt=now)
+            query = query.filter(_at_risk(now))
         if state:
             query = query.filter(state=state)
     if promise == "oral":
@@ -157,14 +155,22 @@ def queue_people() -> QueuePeople:
 
 def queue_counts(now: datetime, *, department: str = "", assignee: str = "", mine: Any = None) -> dict[str, int]:
     """How many promises each view holds, for the same people, in one query."""
-    at_risk = Q(state=State.RUNNING, warn_at__lte=now, due_at__gt=now)
-    breached = Q(state=State.BREACHED, breached_at__gte=now - RECENT_BREACHES) | Q(state=State.RUNNING, due_at__lte=now)
     scoped = Commitment.objects.filter(scope_filter(department=department, assignee=assignee, mine=mine))
     return scoped.aggregate(
         open=Count("id", filter=Q(state__in=OPEN_STATES)),
-        at_risk=Count("id", filter=at_risk),
-        breached=Count("id", filter=breached),
+        at_risk=Count("id", filter=_at_risk(now)),
+        breached=Count("id", filter=_breached(now)),
     )
+
+
+def _at_risk(now: datetime) -> Q:
+    """Running past its warning time and not yet due."""
+    return Q(state=State.RUNNING, warn_at__lte=now, due_at__gt=now)
+
+
+def _breached(now: datetime) -> Q:
+    """Breached in the last seven days, or past due and not yet swept."""
+    return Q(state=State.BREACHED, breached_at__gte=now - RECENT_BREACHES) | Q(state=State.RUNNING, due_at__lte=now)
 
 
 def promise_codes() -> list[str]:
