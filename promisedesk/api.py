@@ -118,13 +118,16 @@ def _register_routers() -> None:
     from promisedesk.breaches.api import compensations_router, root_causes_router
     from promisedesk.breaches.api import router as breaches_router
     from promisedesk.calendars.api import router as calendars_router
+    from promisedesk.capa.api import router as capa_router
     from promisedesk.cases.api import router as cases_router
     from promisedesk.commitments.api import router as commitments_router
+    from promisedesk.complaints.api import router as complaints_router
     from promisedesk.escalations.api import router as escalations_router
     from promisedesk.intake.api import router as intake_router
     from promisedesk.notifications.api import router as notifications_router
     from promisedesk.portal.api import router as portal_router
     from promisedesk.promises.api import router as promises_router
+    from promisedesk.recovery.api import router as incidents_router
 
     api.add_router("/calendars", calendars_router)
     api.add_router("/promises", promises_router)
@@ -137,6 +140,9 @@ def _register_routers() -> None:
     api.add_router("/", intake_router)
     api.add_router("/", escalations_router)
     api.add_router("/", portal_router)
+    api.add_router("/", complaints_router)
+    api.add_router("/", incidents_router)
+    api.add_router("/", capa_router)
 
 
 _register_routers()

@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "promisedesk.intake",
     "promisedesk.portal",
     "promisedesk.escalations",
+    "promisedesk.complaints",
+    "promisedesk.capa",
     "promisedesk.demo",
 ]
 

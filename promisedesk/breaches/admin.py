@@ -42,14 +42,26 @@ class BreachAdmin(ReadOnlyAdmin):
 
 @admin.register(Compensation)
 class CompensationAdmin(ReadOnlyAdmin):
-    list_display = ("id", "breach", "case", "kind", "amount", "currency", "status", "created_at", "issued_at")
+    list_display = (
+        "id",
+        "breach",
+        "grant_key",
+        "case",
+        "kind",
+        "amount",
+        "currency",
+        "status",
+        "created_at",
+        "issued_at",
+    )
     list_filter = ("status", "kind", "currency")
     search_fields = ("reference", "case__external_ref", "breach__promise_code")
     list_select_related = ("breach", "case__customer", "case__service")
     date_hierarchy = "created_at"
 
     def view_on_site(self, obj: Compensation) -> str:
-        return reverse("desk:case", args=[obj.case_id]) + f"#breach-{obj.breach_id}"
+        anchor = f"#breach-{obj.breach_id}" if obj.breach_id else ""
+        return reverse("desk:case", args=[obj.case_id]) + anchor
 
 
 @admin.register(RootCause)

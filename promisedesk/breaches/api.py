@@ -92,7 +92,9 @@ class RootCauseList(Schema):
 
 class CompensationOut(Schema):
     id: int
-    breach: int
+    breach: int | None
+    grant: str | None
+    reason: str
     case: int
     promise_code: str | None
     kind: str
@@ -158,8 +160,10 @@ def render_compensation(c: Compensation) -> dict[str, Any]:
     return {
         "id": c.pk,
         "breach": c.breach_id,
+        "grant": c.grant_key,
+        "reason": c.reason,
         "case": c.case_id,
-        "promise_code": c.breach.promise_code,
+        "promise_code": c.breach.promise_code if c.breach else None,
         "kind": c.kind,
         "amount": format_money(c.amount, c.currency),
         "currency": c.currency,
@@ -352,8 +356,8 @@ def compensations_csv(query: QuerySet[Compensation]) -> HttpResponse:
                 c.pk,
                 c.created_at.isoformat(),
                 c.case_id,
-                c.breach_id,
-                c.breach.promise_code or "",
+                c.breach_id or c.grant_key,
+                (c.breach.promise_code or "") if c.breach else "",
                 c.kind,
                 c.amount if c.amount is not None else "",
                 c.currency,

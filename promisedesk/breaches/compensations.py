@@ -7,13 +7,16 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
+from promisedesk.cases.models import Case
 from promisedesk.errors import DomainError
 from promisedesk.lib.money import round_money
 
-from .models import ApprovalLimit, Compensation, CompensationStatus, Role
-from .settlement import compensation_event
+from .models import KIND_LABELS, ApprovalLimit, Compensation, CompensationStatus, Role
+from .settlement import MAX_AUTOMATIC_AMOUNT, compensation_event
+
+GRANT_KEY_LENGTH = 120
 
 
 def approval_limit(user: User | None, currency: str) -> Decimal | None:
@@ -25,6 +28,57 @@ def approval_limit(user: User | None, currency: str) -> Decimal | None:
     roles = [name for name in user.groups.values_list("name", flat=True) if name in Role.values and name != "automatic"]
     limits = ApprovalLimit.objects.filter(role__in=roles, currency=currency).values_list("max_amount", flat=True)
     return max(limits, default=Decimal(0))
+
+
+def do_propose_grant(
+    case: Case,
+    *,
+    key: str,
+    kind: str,
+    amount: Decimal | None,
+    reason: str,
+    actor: User | None,
+    now: datetime,
+) -> tuple[Compensation, bool]:
+    """Offer compensation without a broken promise (a complaint's remedy, an incident's voucher).
+
+    It is proposed in the case's currency and then goes through the same approval limits
+    and issuing as any make-good. `key` names what it is for; the unique `grant_key`
+    makes a second offer for the same thing return the first (created False), even when
+    two requests race.
+    """
+    if not key or len(key) > GRANT_KEY_LENGTH:
+        raise DomainError("invalid", "a grant needs a key of at most 120 characters", "key")
+    if kind not in KIND_LABELS:
+        raise DomainError("invalid", f"kind is one of {', '.join(KIND_LABELS)}", "kind")
+    if not reason.strip():
+        raise DomainError("missing_field", "a grant needs a reason", "reason")
+    if amount is not None:
+        if not amount.is_finite() or amount < 0 or amount > MAX_AUTOMATIC_AMOUNT:
+            raise DomainError("invalid_amount", "the amount must be zero or more and sensible", "amount")
+        amount = round_money(amount, case.currency)
+    elif kind != "apology":
+        raise DomainError("missing_field", f"a {kind} needs an amount", "amount")
+    existing = Compensation.objects.filter(grant_key=key).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            grant = Compensation.objects.create(
+                grant_key=key,
+                reason=reason,
+                case=case,
+                kind=kind,
+                amount=amount if amount is not None else Decimal(0),
+                currency=case.currency,
+                status=CompensationStatus.PROPOSED,
+                basis={"grant": key, "by": actor.get_username() if actor else None},
+                created_at=now,
+            )
+            compensation_event(grant, "compensation_proposed", now, grant=key, reason=reason)
+            return grant, True
+    except IntegrityError:
+        return Compensation.objects.get(grant_key=key), False
 
 
 def _locked(compensation: Compensation) -> Compensation:

@@ -125,14 +125,20 @@ KIND_LABELS = {
 
 
 class Compensation(models.Model):
-    """What the customer gets for one breach: at most one per breach, ever.
+    """What the customer gets for one breach (at most one per breach, ever), or a grant.
 
     The amount is computed from the liability of the promise version the commitment
     was pinned to and the case's price, in the case's currency; `basis` keeps the
-    inputs so the figure can be explained later.
+    inputs so the figure can be explained later. A grant is compensation offered
+    without a broken promise (a complaint's remedy, an incident's voucher): it has no
+    breach but a `grant_key` naming what it is for, unique, so it is offered once.
     """
 
-    breach = models.OneToOneField(Breach, on_delete=models.PROTECT, related_name="compensation")
+    breach = models.OneToOneField(Breach, null=True, blank=True, on_delete=models.PROTECT, related_name="compensation")
+    grant_key = models.CharField(
+        max_length=120, null=True, blank=True, unique=True, help_text="what a grant is for, e.g. complaint:12"
+    )
+    reason = models.TextField(blank=True, default="", help_text="why a grant is offered")
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="compensations")
     kind = models.CharField(max_length=16)
     amount = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)
@@ -164,10 +170,17 @@ class Compensation(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="issued") | Q(amount__isnull=False), name="compensation_issued_has_amount"
             ),
+            # Either it makes good on a breach or it is a named grant, never both and never neither.
+            models.CheckConstraint(
+                condition=Q(breach__isnull=False, grant_key__isnull=True)
+                | Q(breach__isnull=True, grant_key__isnull=False),
+                name="compensation_breach_or_grant",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.amount} {self.currency} for breach {self.breach_id} ({self.status})"
+        what = f"breach {self.breach_id}" if self.breach_id else self.grant_key
+        return f"{self.kind} {self.amount} {self.currency} for {what} ({self.status})"
 
     @property
     def kind_label(self) -> str:

@@ -121,6 +121,7 @@ def compensation_event(compensation: Compensation, type: str, now: datetime, **d
         data={
             "compensation": compensation.pk,
             "breach": compensation.breach_id,
+            "grant": compensation.grant_key,
             "kind": compensation.kind,
             "amount": format_money(compensation.amount, compensation.currency),
             "currency": compensation.currency,

@@ -28,6 +28,7 @@ from .models import (
     STAGE_ORDER,
     Case,
     CaseEvent,
+    CaseKind,
     Channel,
     Customer,
     Locale,
@@ -164,8 +165,14 @@ def do_open_case(
     appointment_start: datetime | None = None,
     appointment_end: datetime | None = None,
     summary: str = "",
+    kind: str = CaseKind.SERVICE,
+    about: Case | None = None,
 ) -> tuple[Case, bool]:
     """Open a case and attach every published promise that applies; returns (case, created).
+
+    A complaint (`kind` complaint, `about` the case complained of) gets the recovery
+    promises instead of the service ones; `complaints.actions` checks who may complain
+    about what before it calls this.
 
     The same external_ref returns the case made the first time, even when two
     deliveries race: the unique constraint decides, and the loser reads the winner.
@@ -200,6 +207,8 @@ def do_open_case(
                 appointment_start=appointment_start,
                 appointment_end=appointment_end,
                 summary=summary,
+                kind=kind,
+                about=about,
                 last_event_at=opened,
                 stage=Stage.DESIGN if appointment_start else Stage.NEED_IDENTIFICATION,
                 created_at=now,
@@ -255,6 +264,7 @@ def _attach_promises(case: Case, customer: Customer, now: datetime) -> list[Any]
         channel=case.channel,
         tier=customer.tier,
         priority=case.priority,
+        case_kind=case.kind,
     )
     commitments = [commitment_from_version(case, v, now) for v in versions]
     # A case opens in its first stage, so a promise may start on that stage as on case_opened.

@@ -41,6 +41,11 @@ class Stage(models.TextChoices):
 STAGE_ORDER = {stage: number for number, stage in enumerate(Stage.values)}
 
 
+class CaseKind(models.TextChoices):
+    SERVICE = "service", _("service")
+    COMPLAINT = "complaint", _("complaint")
+
+
 class Locale(models.TextChoices):
     EN = "en", "English"
     ZH_HANS = "zh-Hans", "简体中文"
@@ -96,6 +101,15 @@ class Case(models.Model):
     opened_at = models.DateTimeField()
     appointment_start = models.DateTimeField(null=True, blank=True)
     appointment_end = models.DateTimeField(null=True, blank=True)
+    kind = models.CharField(max_length=10, choices=CaseKind.choices, default=CaseKind.SERVICE, db_default="service")
+    about = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="complaints",
+        help_text="for a complaint: the case it is about",
+    )
     stage = models.CharField(max_length=24, choices=Stage.choices, default=Stage.NEED_IDENTIFICATION)
     substatus = models.CharField(max_length=64, blank=True, default="")
     summary = models.CharField(max_length=500, blank=True, default="")
@@ -118,7 +132,12 @@ class Case(models.Model):
             models.CheckConstraint(
                 condition=Q(appointment_end__isnull=True) | Q(appointment_end__gt=models.F("appointment_start")),
                 name="case_appointment_ends_after_start",
-            )
+            ),
+            # Only a complaint is about another case, and never about itself.
+            models.CheckConstraint(
+                condition=Q(about__isnull=True) | (Q(kind="complaint") & ~Q(about=models.F("id"))),
+                name="case_about_only_for_complaints",
+            ),
         ]
 
     def __str__(self) -> str:

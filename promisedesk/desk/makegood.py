@@ -279,6 +279,7 @@ def ledger_query(**filters: Any) -> QuerySet[Compensation]:
 
 
 def ledger_row(compensation: Compensation, language: str, failure: Failure | None = None) -> LedgerRow:
-    title, _statement = _promise_words(compensation.breach.commitment, language, "")
+    breach = compensation.breach
+    title, _statement = _promise_words(breach.commitment, language, "") if breach else ("", "")
     shown = failure if failure is not None and failure.on("compensation", compensation.pk) else None
     return LedgerRow(compensation=compensation, title=title, failure=shown)

@@ -27,6 +27,9 @@ class AppliesTo(Input):
     channels: list[str] = Field(default_factory=list, max_length=20)
     customer_tiers: list[str] = Field(default_factory=list, max_length=50)
     priorities: list[str] = Field(default_factory=list, max_length=10)
+    case_kinds: list[str] = Field(
+        default_factory=list, max_length=2, description="service, complaint; empty means service cases only"
+    )
 
 
 class Standard(Input):

@@ -110,9 +110,16 @@ class PromiseVersion(models.Model):
         ended = self.superseded_at or self.retired_at
         return ended is None or ended > moment
 
-    def applies(self, *, service: str, channel: str, tier: str, priority: str) -> bool:
-        """An empty list in applies_to means every value."""
+    def applies(self, *, service: str, channel: str, tier: str, priority: str, case_kind: str = "service") -> bool:
+        """An empty list in applies_to means every value.
+
+        `case_kinds` is the exception: absent or empty it means service cases only, so a
+        recovery promise (acknowledge a complaint within an hour) never lands on an
+        ordinary case and an ordinary promise never lands on a complaint.
+        """
         rules = self.applies_to or {}
+        if case_kind not in (rules.get("case_kinds") or ["service"]):
+            return False
         pairs = (("services", service), ("channels", channel), ("customer_tiers", tier), ("priorities", priority))
         return all(not rules.get(key) or value in rules[key] for key, value in pairs)
 

@@ -173,10 +173,10 @@ def normalise_liability(raw: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def normalise_applies_to(raw: dict[str, Any] | None, *, known_services: set[str]) -> dict[str, list[str]]:
-    from promisedesk.cases.models import Channel, Priority
+    from promisedesk.cases.models import CaseKind, Channel, Priority
 
     raw = dict(raw or {})
-    allowed = {"services", "channels", "customer_tiers", "priorities"}
+    allowed = {"services", "channels", "customer_tiers", "priorities", "case_kinds"}
     unknown = set(raw) - allowed
     if unknown:
         field = sorted(unknown)[0]
@@ -187,7 +187,12 @@ def normalise_applies_to(raw: dict[str, Any] | None, *, known_services: set[str]
         if not isinstance(values, list) or not all(isinstance(v, str) and 0 < len(v) <= 64 for v in values):
             raise DomainError("invalid", f"applies_to.{key} is a list of names", f"applies_to.{key}")
         out[key] = list(dict.fromkeys(values))
-    choices = {"channels": set(Channel.values), "priorities": set(Priority.values), "services": known_services}
+    choices = {
+        "channels": set(Channel.values),
+        "priorities": set(Priority.values),
+        "services": known_services,
+        "case_kinds": set(CaseKind.values),
+    }
     for key, valid in choices.items():
         bad = [v for v in out[key] if v not in valid]
         if bad:

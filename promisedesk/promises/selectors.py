@@ -10,7 +10,7 @@ from .models import PromiseVersion, VersionStatus
 
 
 def versions_for_case(
-    *, opened_at: datetime, service: str, channel: str, tier: str, priority: str
+    *, opened_at: datetime, service: str, channel: str, tier: str, priority: str, case_kind: str = "service"
 ) -> list[PromiseVersion]:
     """The versions that apply to a case opened at opened_at.
 
@@ -30,6 +30,8 @@ def versions_for_case(
         pick = in_force[0] if in_force else None
         if pick is None and not any(v.published_at and v.published_at <= opened_at for v in versions):
             pick = next((v for v in versions if v.status == VersionStatus.PUBLISHED), None)
-        if pick is not None and pick.applies(service=service, channel=channel, tier=tier, priority=priority):
+        if pick is not None and pick.applies(
+            service=service, channel=channel, tier=tier, priority=priority, case_kind=case_kind
+        ):
             chosen.append(pick)
     return sorted(chosen, key=lambda v: v.promise.code)

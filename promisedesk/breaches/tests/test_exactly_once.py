@@ -103,3 +103,29 @@ def test_replayed_claims_with_one_key_make_one_breach(api, clock, staff):
     assert all(isinstance(r, Breach) for r in results), results
     assert len({r.pk for r in results}) == 1
     assert Breach.objects.count() == 1
+
+
+def test_racing_grants_for_one_thing_make_one_compensation(api, clock, staff):
+    from decimal import Decimal
+
+    from promisedesk.breaches.compensations import do_propose_grant
+
+    make_service(api, "flight", price="900.00")
+    case = Case.objects.get(pk=open_case(api, make_customer(api)["id"], "flight")["id"])
+
+    def grant() -> tuple[Compensation, bool]:
+        return do_propose_grant(
+            case,
+            key="incident:1:case:1",
+            kind="voucher",
+            amount=Decimal("200"),
+            reason="delay",
+            actor=staff,
+            now=clock.now,
+        )
+
+    results = _race(grant, 4)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sorted(created for _grant, created in results) == [False, False, False, True]
+    assert len({g.pk for g, _created in results}) == 1
+    assert Compensation.objects.filter(grant_key="incident:1:case:1").count() == 1

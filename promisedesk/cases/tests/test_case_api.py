@@ -168,3 +168,19 @@ def test_far_future_oral_promise_and_event_data_are_refused(api):
         },
     )
     assert event.status_code == 400 and event.json()["error"]["code"] == "out_of_range"
+
+
+def test_only_a_complaint_is_about_another_case_and_never_about_itself(api):
+    from django.db import IntegrityError, transaction
+
+    from promisedesk.cases.models import Case, CaseKind
+
+    make_service(api, "install")
+    first = Case.objects.get(pk=open_case(api, make_customer(api)["id"], "install")["id"])
+    second = Case.objects.get(pk=open_case(api, first.customer_id, "install")["id"])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Case.objects.filter(pk=second.pk).update(about=first)  # a service case about another
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Case.objects.filter(pk=second.pk).update(kind=CaseKind.COMPLAINT, about=second)
+    Case.objects.filter(pk=second.pk).update(kind=CaseKind.COMPLAINT, about=first)
+    assert list(first.complaints.all()) == [second]

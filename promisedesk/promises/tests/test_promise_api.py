@@ -104,6 +104,48 @@ def test_applies_to_filters_by_service_channel_tier_priority(api):
     assert open_case(api, gold["id"], "install", priority="high")["commitments"] == []
 
 
+def test_a_recovery_promise_applies_to_complaints_only(api, clock, staff):
+    from promisedesk.cases.actions import do_open_case
+    from promisedesk.cases.models import Case
+
+    make_service(api, "install")
+    make_promise(api, code="reply-4h")  # applies to every (service) case
+    make_promise(
+        api,
+        code="acknowledge-1h",
+        standard={"start_on": "case_opened", "stop_on": ["complaint_acknowledged"], "target": "PT1H"},
+        applies_to={"case_kinds": ["complaint"]},
+    )
+    customer = make_customer(api)
+    service_case = open_case(api, customer["id"], "install")
+    assert [c["promise_code"] for c in service_case["commitments"]] == ["reply-4h"]
+    complaint, _ = do_open_case(
+        actor=staff,
+        now=clock.now,
+        customer_id=customer["id"],
+        service_code="install",
+        kind="complaint",
+        about=Case.objects.get(pk=service_case["id"]),
+    )
+    assert list(complaint.commitments.values_list("promise_code", flat=True)) == ["acknowledge-1h"]
+    assert api.get("/promises/acknowledge-1h").json()["applies_to"]["case_kinds"] == ["complaint"]
+
+
+def test_an_unknown_case_kind_is_refused(api):
+    response = api.post(
+        "/promises",
+        {
+            "code": "x",
+            "title": "x",
+            "statement": "x",
+            "kind": "behaviour",
+            "applies_to": {"case_kinds": ["grievance"]},
+        },
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["field"] == "applies_to.case_kinds"
+
+
 def test_list_promises_shows_latest_versions(api):
     make_promise(api, code="a-promise")
     make_promise(api, code="b-promise", publish=False)
