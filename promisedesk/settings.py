@@ -41,6 +41,13 @@ def env_float(name: str, default: float) -> float:
         raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}") from exc
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = os.environ.get(name) or default
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
 VAR_DIR = Path(env_str("PROMISEDESK_VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
@@ -174,11 +181,7 @@ EMAIL_TIMEOUT = env_float("PROMISEDESK_EMAIL_TIMEOUT", 30.0)
 DEFAULT_FROM_EMAIL = env_str("PROMISEDESK_FROM_EMAIL", "promisedesk <service@promisedesk.localhost>")
 
 # SMS: "file" (development: var/sms, and the log), "console" (the same) or "twilio".
-PROMISEDESK_SMS_BACKEND = env_str("PROMISEDESK_SMS_BACKEND", "file")
-if PROMISEDESK_SMS_BACKEND not in ("file", "console", "twilio"):
-    raise ImproperlyConfigured(
-        f"PROMISEDESK_SMS_BACKEND must be file, console or twilio, not {PROMISEDESK_SMS_BACKEND!r}"
-    )
+PROMISEDESK_SMS_BACKEND = env_choice("PROMISEDESK_SMS_BACKEND", "file", ("file", "console", "twilio"))
 PROMISEDESK_SMS_DIR = VAR_DIR / "sms"
 PROMISEDESK_TWILIO_ACCOUNT_SID = env_str("PROMISEDESK_TWILIO_ACCOUNT_SID", "")
 PROMISEDESK_TWILIO_AUTH_TOKEN = env_str("PROMISEDESK_TWILIO_AUTH_TOKEN", "")
@@ -190,6 +193,12 @@ PROMISEDESK_OUTBOX_MAX_ATTEMPTS = int(env_float("PROMISEDESK_OUTBOX_MAX_ATTEMPTS
 
 # Largest file a customer may add on their case page, in bytes (at most 10 MB).
 PROMISEDESK_PORTAL_MAX_UPLOAD = int(env_float("PROMISEDESK_PORTAL_MAX_UPLOAD", 10 * 1024 * 1024))
+# Which verified breaches open a complaint (a recovery case) by themselves: claims, all or none.
+PROMISEDESK_RECOVERY_ON_BREACH = env_choice("PROMISEDESK_RECOVERY_ON_BREACH", "claims", ("claims", "all", "none"))
+# How long after telling a complaint's result its owner follows up, in days.
+PROMISEDESK_COMPLAINT_FOLLOW_UP_DAYS = env_float("PROMISEDESK_COMPLAINT_FOLLOW_UP_DAYS", 3)
+if not 0 < PROMISEDESK_COMPLAINT_FOLLOW_UP_DAYS <= 365:
+    raise ImproperlyConfigured("PROMISEDESK_COMPLAINT_FOLLOW_UP_DAYS must be more than 0 and at most 365")
 
 # Intake: attachment limits per email, web-form rate limits (django-ratelimit rates), SMTP message size.
 PROMISEDESK_INTAKE_MAX_ATTACHMENT_BYTES = int(env_float("PROMISEDESK_INTAKE_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024))

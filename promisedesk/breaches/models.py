@@ -94,6 +94,11 @@ class Breach(models.Model):
                 name="breach_to_settle",
             ),
             models.Index(fields=["status", "recorded_at"], name="breach_queue"),
+            models.Index(fields=["verified_at"], condition=Q(status="verified"), name="breach_verified_at"),
+            # The CAPA to-do list: verified breaches still waiting for their root cause.
+            models.Index(
+                fields=["detected_at"], condition=Q(status="verified", root_cause=""), name="breach_without_cause"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -8,10 +8,12 @@ a second settlement write nothing.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 
 from promisedesk.cases.models import CaseEvent
 from promisedesk.lib.businesstime import to_micros
@@ -22,6 +24,8 @@ from promisedesk.lib.money import format_money, liability_amount
 from .models import ApprovalLimit, Breach, Compensation, CompensationStatus, Exclusion, Role, Status
 
 BATCH = 500
+# The idempotency key of a breach an incident's liability run reported (recovery.steps.breach_key).
+INCIDENT_KEY = re.compile(r"^incident:(\d+):breach:")
 # What Compensation.amount can hold (14 digits, 3 after the point).
 MAX_AUTOMATIC_AMOUNT = Decimal("99999999999.999")
 
@@ -46,11 +50,13 @@ def exclusion_for(breach: Breach) -> str:
     """Why no compensation is owed, or "" when it is."""
     from promisedesk.recovery.models import Incident
 
-    if (
-        Incident.objects.filter(cases=breach.case_id, force_majeure=True, starts_at__lte=breach.detected_at)
-        .exclude(ends_at__lt=breach.detected_at)
-        .exists()
-    ):
+    # Covered when the promise broke inside a force-majeure incident's span, or when the
+    # breach was reported for that incident (its key names it) whenever that happened.
+    covering = Q(starts_at__lte=breach.detected_at) & (Q(ends_at__isnull=True) | Q(ends_at__gte=breach.detected_at))
+    reported_for = INCIDENT_KEY.match(breach.idempotency_key or "")
+    if reported_for:
+        covering |= Q(pk=int(reported_for[1]))
+    if Incident.objects.filter(covering, cases=breach.case_id, force_majeure=True).exists():
         return Exclusion.FORCE_MAJEURE
     version = breach.commitment.promise_version if breach.commitment else None
     max_pause = (version.standard or {}).get("max_pause") if version else None

@@ -196,7 +196,8 @@ PROMISES: list[dict[str, Any]] = [
         "time",
         "full",
         "written",
-        _applies(["hotel-complaint"], ["gold"]),
+        # A complaint (or a mailed one, before anyone logs it as a complaint) from a gold-card guest.
+        _applies(["hotel-complaint"], ["gold"]) | {"case_kinds": ["service", "complaint"]},
         {"stop_on": ["first_response"], "target": "PT30M", "warn_at": "PT10M"},
         _liability("refund", automatic=True, percent_of_price="100"),
     ),
@@ -218,6 +219,40 @@ PROMISES: list[dict[str, Any]] = [
             "warn_at": "75%",
         },
         _liability("voucher", amount="100"),
+    ),
+    # Service recovery: every complaint, whatever it is about, is acknowledged and resolved in time.
+    _promise(
+        "complaint-acknowledge",
+        "Complaint acknowledged within 1 working hour · 投诉1个工作小时内受理",
+        "您的每一件投诉,我们都在1个工作小时内受理:听您讲清经过,并告诉您由谁负责处理。",
+        "We acknowledge every complaint within 1 working hour: we listen to what happened and tell you "
+        "who is taking care of it.",
+        "time",
+        "full",
+        "written",
+        _applies([]) | {"case_kinds": ["complaint"]},
+        {"stop_on": ["complaint_acknowledged"], "target": "PT1H", "calendar": SEVEN_DAY, "warn_at": "PT15M"},
+        _liability("apology"),
+    ),
+    _promise(
+        "complaint-resolve",
+        "Complaint resolved within 2 working days · 投诉2个工作日内处理完毕",
+        "每一件投诉都在2个工作日内处理完毕,并告诉您处理结果;等待您提供材料的时间不计在内。没有做到的,赠送50元代金券。",
+        "Every complaint is resolved within 2 working days and we tell you the outcome; time spent waiting "
+        "for you to send us something does not count. If we are late, you receive a CNY 50 voucher.",
+        "time",
+        "limited",
+        "written",
+        _applies([]) | {"case_kinds": ["complaint"]},
+        {
+            "stop_on": ["resolved"],
+            "pause_on": ["customer_waiting"],
+            "resume_on": ["customer_replied"],
+            "target": "PT28H",  # two working days of the seven-day service hours (08:00–22:00)
+            "calendar": SEVEN_DAY,
+            "warn_at": "75%",
+        },
+        _liability("voucher", amount="50"),
     ),
     # The five promises of the 47 coach companies on the Shanghai–Nantong line.
     _promise(
@@ -351,6 +386,16 @@ PROMISES: list[dict[str, Any]] = [
         {"stop_on": ["first_response"], "target": "PT24H", "calendar": SEVEN_DAY, "warn_at": "80%"},
         _liability("refund", automatic=True, percent_of_price="100"),
     ),
+]
+
+# What complaints are about: code, English, Chinese (managers keep the list in the admin).
+COMPLAINT_CATEGORIES: list[tuple[str, str, str]] = [
+    ("billing", "Billing and charges", "账单与收费"),
+    ("staff_attitude", "Staff attitude", "服务态度"),
+    ("cleanliness", "Cleanliness", "清洁卫生"),
+    ("facilities", "Facilities and equipment", "设施设备"),
+    ("delay", "Delays and waiting", "延误与等待"),
+    ("broken_promise", "A promise not kept", "承诺未兑现"),
 ]
 
 # The oral promises the front desk makes when a guest asks for the pool to open early.

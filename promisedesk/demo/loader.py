@@ -47,11 +47,13 @@ from promisedesk.cases.actions import (
 from promisedesk.cases.models import Case, Customer, Service, Stage, StageLabel
 from promisedesk.commitments.models import Commitment, CommitmentAlert
 from promisedesk.commitments.sweeper import SweepResult, sweep
+from promisedesk.complaints.auto import RaiseResult, raise_for_breaches
+from promisedesk.complaints.models import Complaint
 from promisedesk.demo import makegood
 from promisedesk.promises.actions import do_create_promise, do_publish_promise
 from promisedesk.promises.models import Promise
 
-from . import catalogue, people, story, work
+from . import catalogue, people, recovery, story, work
 
 SET_UP_BEFORE_HISTORY = timedelta(days=14)
 PASSWORD_FILE = "admin-password.txt"
@@ -71,6 +73,8 @@ class Report:
     at_risk: int = 0
     compensations: dict[str, int] = field(default_factory=dict)
     sweep: SweepResult | None = None
+    raised: RaiseResult | None = None
+    complaints: dict[str, int] = field(default_factory=dict)
     password: str | None = None
 
     def lines(self) -> list[str]:
@@ -86,6 +90,9 @@ class Report:
             f"  compensations: {sum(self.compensations.values())} ("
             + (", ".join(f"{status} {n}" for status, n in sorted(self.compensations.items())) or "none")
             + ")",
+            f"  complaints: {sum(self.complaints.values())} ("
+            + (", ".join(f"{status} {n}" for status, n in sorted(self.complaints.items())) or "none")
+            + f"); {self.raised or 'none raised'}",
             f"  {self.sweep}",
         ]
 
@@ -102,6 +109,7 @@ def load(now: datetime, *, cases: int = story.DEFAULT_CASES) -> Report:
         ensure_departments(since, report)
         ensure_stage_labels(since, report)
         ensure_promises(since, users["zhou.min"], report)
+        recovery.ensure_categories(report.created)
         everyone = people.customers(random.Random(story.SEED))
         customer_ids = ensure_customers(since, everyone, report)
         clocks = {name: clock_for(calendar) for name, calendar in calendars.items()}
@@ -109,8 +117,10 @@ def load(now: datetime, *, cases: int = story.DEFAULT_CASES) -> Report:
         report.created["cases"] = load_cases(plans, users, customer_ids)
     report.sweep = sweep(now)
     makegood.give_verdicts(now, users["zhou.min"])
+    # What the worker does each round: a complaint about every recently verified customer claim.
+    report.raised = raise_for_breaches(now)
     # Each of these is idempotent and builds on the cases above.
-    for app in ("intake", "portal", "escalations"):
+    for app in ("intake", "portal", "escalations", "recovery", "capa"):
         import_module(f"promisedesk.{app}.demo").load(now)
     count(report)
     return report
@@ -239,6 +249,15 @@ def load_cases(plans: list[story.CasePlan], users: dict[str, Any], customer_ids:
 
 
 def play(plan: story.CasePlan, users: dict[str, Any], customer_ids: dict[str, int]) -> Case:
+    if plan.complaint is not None:
+        case = recovery.open_complaint(plan, users.get(plan.actor or ""), customer_ids[plan.customer])
+    else:
+        case = open_planned(plan, users, customer_ids)
+    play_steps(case, plan, users)
+    return case
+
+
+def open_planned(plan: story.CasePlan, users: dict[str, Any], customer_ids: dict[str, int]) -> Case:
     start, end = plan.appointment or (None, None)
     case, _created = do_open_case(
         actor=users.get(plan.actor or ""),
@@ -254,9 +273,16 @@ def play(plan: story.CasePlan, users: dict[str, Any], customer_ids: dict[str, in
         appointment_end=end,
         summary=plan.summary,
     )
+    return case
+
+
+def play_steps(case: Case, plan: story.CasePlan, users: dict[str, Any]) -> None:
+    """The plan's timeline, step by step, each through the action that does that kind of work."""
     for step in plan.steps:
         actor = users.get(step.actor or "")
-        if step.oral is not None:
+        if step.type == "recovery":
+            recovery.play_recovery(case, step, actor)
+        elif step.oral is not None:
             oral = step.oral
             do_record_oral_commitment(
                 case,
@@ -279,7 +305,6 @@ def play(plan: story.CasePlan, users: dict[str, Any], customer_ids: dict[str, in
                     promise_code=step.data["promise_code"],
                     key=f"demo:{plan.external_ref}:{step.type}",
                 )
-    return case
 
 
 def play_step(case: Case, step: story.Step, actor: Any) -> None:
@@ -309,3 +334,5 @@ def count(report: Report) -> None:
     report.at_risk = CommitmentAlert.objects.count()
     paid = Compensation.objects.values_list("status").annotate(n=Count("id")).order_by()
     report.compensations = {status: n for status, n in paid}
+    complaints = Complaint.objects.values_list("status").annotate(n=Count("id")).order_by()
+    report.complaints = {status: n for status, n in complaints}

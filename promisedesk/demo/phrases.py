@@ -73,3 +73,9 @@ QUESTIONS = [
     ("降压药可以和感冒药一起吃吗?", "Can I take my blood-pressure tablets with cold medicine?"),
     ("跑步后膝盖疼了一个星期。", "My knee has hurt for a week since I went running."),
 ]
+
+# What the customer centre finds when it looks into a billing complaint.
+FOLIO = (
+    "核对了账单和入住记录:多收的金额属实,前台结账时没有按会员等级计价。",
+    "Checked the folio against the stay: the overcharge is real; the front desk billed without the member rate.",
+)

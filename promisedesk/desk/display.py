@@ -53,6 +53,13 @@ EVENT_LABELS: dict[str, Any] = {
     "escalated": gettext_lazy("escalated"),
     "escalation_skipped": gettext_lazy("escalation skipped"),
     "customer_request": gettext_lazy("customer's request"),
+    "complaint_acknowledged": gettext_lazy("complaint acknowledged"),
+    "apology_given": gettext_lazy("apology given"),
+    "solution_offered": gettext_lazy("solution offered"),
+    "follow_up_done": gettext_lazy("followed up"),
+    "complaint_root_caused": gettext_lazy("complaint's root cause named"),
+    "incident_attached": gettext_lazy("attached to an incident"),
+    "incident_notice": gettext_lazy("incident notice sent"),
 }
 
 # The timeline entries that belong to a breach's history (and change the make-good section).

@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 
 from promisedesk.cases.actions import do_append_event, do_open_case, do_record_customer_reply
 from promisedesk.cases.models import Attachment, Case, CaseEvent, Customer, Service
+from promisedesk.complaints.actions import do_open_complaint
 from promisedesk.errors import Conflict, DomainError, NotFound
 
 from . import conf
@@ -161,8 +162,12 @@ def do_submit_request(
     need: str,
     language: str,
     admit: Callable[[], None] | None = None,
+    complaint: bool = False,
 ) -> Delivery:
     """A customer's web-form request: a case on channel `web`, once per rendering of the form (`token`).
+
+    With `complaint` the customer is complaining: a complaint (a recovery case with the
+    recovery promises) is opened instead, their words kept verbatim as its account.
 
     The delivery's outcome says whether the request made its customer as well as its
     case: only then may the page show the case's link to whoever sent the form.
@@ -176,6 +181,11 @@ def do_submit_request(
         if admit is not None:
             admit()
         customer, made = find_or_create_customer(now=now, name=name, email=email, phone=phone, locale=language)
+        if complaint:
+            opened, _created = do_open_complaint(
+                actor=None, now=now, account=need, customer_id=customer.pk, channel="web", service_code=service
+            )
+            return Outcome(case=opened.case, created=True, customer_created=made)
         data = {"channel": "web", "language": language}
         outcome = open_request(
             now=now, customer=customer, service_code=service, channel="web", text=need, summary=need[:200], data=data

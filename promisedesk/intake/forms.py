@@ -43,6 +43,14 @@ class RequestForm(forms.Form):
         to_field_name="code",
         empty_label=None,
     )
+    kind = forms.TypedChoiceField(
+        label=_("You are"),
+        choices=[("request", _("asking for something")), ("complaint", _("making a complaint"))],
+        initial="request",
+        required=False,  # left out, it is a request
+        empty_value="request",
+        widget=forms.RadioSelect,
+    )
     need = forms.CharField(
         label=_("What do you need?"),
         max_length=MAX_NEED,

@@ -89,6 +89,7 @@ def request_form(request: HttpRequest) -> HttpResponse:
             need=data["need"],
             language=data["language"],
             admit=admit,
+            complaint=data["kind"] == "complaint",
         )
     except DomainError as exc:
         if exc.code == "rate_limited":

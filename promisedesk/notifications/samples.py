@@ -62,6 +62,11 @@ def sample_context(language: str) -> dict[str, Any]:
             # claims
             "breach": {"pk": 77, "id": 77, "description": _("The engineer arrived late.")},
             "accepted": True,
+            # complaints (the apology of the recovery steps)
+            "about": {"pk": 1023, "id": 1023, "summary": _("Broadband installation")},
+            "about_summary": _("Broadband installation"),
+            "complaint_summary": _("The engineer arrived late."),
+            "words": "",
             # escalations to staff
             "promise": statement,
             "promise_code": "reply-4h",
@@ -70,4 +75,13 @@ def sample_context(language: str) -> dict[str, Any]:
             "at_warning": False,
             "broken": False,
             "reached": "2026-03-02 13:12",
+            # incidents (the notice to every affected customer)
+            "incident": {"code": "ES5199", "title": _("Flight ES5199 delayed")},
+            "new_time": SAMPLE_DUE,
+            "message": _("Meals and drinks are served at gate B12."),
+            # corrective and preventive actions chased (capa)
+            "action": {"pk": 12, "id": 12, "title": _("Fix the delay notification process")},
+            "action_kind": _("corrective"),
+            "overdue": False,
+            "owner": _("Li Lei"),
         }

@@ -199,3 +199,56 @@ def _claimable(case: Case, commitment_id: int, now: datetime) -> Commitment:
         status = 409 if refusal in (rules.ALREADY_RECORDED, rules.CLAIM_REJECTED) else 400
         raise DomainError(refusal, REFUSAL_MESSAGES[refusal], "commitment", status=status)
     return commitment
+
+
+def do_customer_complaint(
+    case: Case, *, now: datetime, key: str, text: str, remedy_wanted: str, remedy_detail: str = ""
+) -> tuple[Any, bool]:
+    """Complain, from the case page, about that case; returns (complaint, created).
+
+    Opened through `complaints.actions.do_open_complaint` on the web channel, about this case
+    (so it is the same customer's), with the recovery promises attached. The form's key is
+    recorded first under the unique (case, key) constraint and makes the complaint's
+    external_ref, so a double submit returns the first complaint; the case's pace applies.
+    """
+    from promisedesk.complaints.actions import do_open_complaint
+    from promisedesk.complaints.models import Complaint
+
+    from .complaints import may_complain
+
+    _check_key(key)
+    body = rules.clean_text(text)
+    detail = rules.clean_text(remedy_detail)
+    if not body:
+        raise DomainError("empty_message", "say what happened", "text")
+    if len(body) > rules.MAX_TEXT or len(detail) > rules.MAX_CLAIM_TEXT:
+        raise DomainError("too_long", f"at most {rules.MAX_TEXT} characters", "text")
+    if not may_complain(case):
+        raise DomainError("not_complainable", "write to us on this page instead", "text")
+    reference = f"portal-{case.pk}-{key}"
+    try:
+        with transaction.atomic():
+            locked = _lock(case)
+            done = CustomerSubmission.objects.filter(case=locked, key=key).first()
+            if done is not None:
+                existing = Complaint.objects.filter(case__external_ref=reference).first()
+                if done.kind != SubmissionKind.COMPLAINT or existing is None:
+                    raise _key_used()
+                return existing, False
+            _check_pace(locked, now)
+            CustomerSubmission.objects.create(case=locked, key=key, kind=SubmissionKind.COMPLAINT, created_at=now)
+            return do_open_complaint(
+                actor=None,
+                now=now,
+                account=body,
+                about_case_id=locked.pk,
+                channel="web",
+                remedy_wanted=remedy_wanted,
+                remedy_detail=detail,
+                external_ref=reference,
+            )
+    except IntegrityError:
+        existing = Complaint.objects.filter(case__external_ref=reference).first()
+        if existing is not None:
+            return existing, False
+        raise

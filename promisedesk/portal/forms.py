@@ -32,3 +32,17 @@ class InformationForm(KeyedForm):
 class ClaimForm(KeyedForm):
     commitment = forms.IntegerField(min_value=1, max_value=MAX_ID, widget=forms.HiddenInput)
     text = forms.CharField(max_length=rules.MAX_CLAIM_TEXT, widget=forms.Textarea, required=False, strip=False)
+
+
+class ComplaintForm(KeyedForm):
+    """What happened, and what would put it right."""
+
+    text = forms.CharField(max_length=rules.MAX_TEXT, widget=forms.Textarea, strip=False)
+    remedy_wanted = forms.ChoiceField(choices=[])
+    remedy_detail = forms.CharField(max_length=rules.MAX_CLAIM_TEXT, required=False, strip=False)
+
+    def __init__(self, *args: object, **kwargs: object):
+        from .complaints import REMEDY_CHOICES
+
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["remedy_wanted"].choices = REMEDY_CHOICES  # type: ignore[attr-defined]

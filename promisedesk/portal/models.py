@@ -10,6 +10,7 @@ class SubmissionKind(models.TextChoices):
     REPLY = "reply", _("reply")
     INFORMATION = "information", _("information")
     CLAIM = "claim", _("claim")
+    COMPLAINT = "complaint", _("complaint")
 
 
 class CustomerSubmission(models.Model):

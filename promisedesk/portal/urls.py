@@ -13,5 +13,6 @@ urlpatterns: list[URLPattern] = [
     path("<str:token>/reply/", views.reply, name="reply"),
     path("<str:token>/information/", views.information, name="information"),
     path("<str:token>/claim/", views.claim, name="claim"),
+    path("<str:token>/complain/", views.complain, name="complain"),
     path("<str:token>/files/<int:attachment_id>/", views.attachment, name="attachment"),
 ]

@@ -27,9 +27,9 @@ from promisedesk.cases.models import Case
 from promisedesk.errors import DomainError
 from promisedesk.notifications.events import customer_zone
 
-from . import rules, selectors, wording
-from .actions import do_customer_claim, do_customer_message
-from .forms import MAX_ID, ClaimForm, InformationForm, ReplyForm, new_key
+from . import complaints, rules, selectors, wording
+from .actions import do_customer_claim, do_customer_complaint, do_customer_message
+from .forms import MAX_ID, ClaimForm, ComplaintForm, InformationForm, ReplyForm, new_key
 from .models import SubmissionKind
 from .uploads import SizeLimitHandler, declared_too_large
 
@@ -42,6 +42,7 @@ def _done_text(done: str) -> str:
         "reply": _("Thank you. Your message is on your case; we will get back to you."),
         "information": _("Thank you. The information is on your case."),
         "claim": _("We have received your claim and will tell you the outcome."),
+        "complaint": _("We have received your complaint. This page shows where it stands."),
     }
     return texts.get(done, "")
 
@@ -112,6 +113,10 @@ def _render(request: HttpRequest, case: Case, language: str, *, status: int = 20
             "accept": rules.ACCEPT,
             "max_upload": wording.size_text(rules.max_upload_bytes()),
             "days_text": wording.days_text(),
+            "own_complaint": complaints.own_complaint(case),
+            "complaints_about": complaints.complaints_about(case),
+            "may_complain": complaints.may_complain(case),
+            "complaint_form": forms.get("complaint_form") or ComplaintForm(initial={"key": new_key()}),
         }
         response = render(request, "portal/case.html", context, status=status)
     return private(response, language, referrer=PAGE_REFERRER_POLICY)
@@ -245,6 +250,32 @@ def claim(request: HttpRequest, case: Case, language: str) -> HttpResponse:
         else:
             return _see_other(_page_url(case, language, "claim", "#claims"), language)
     return _render(request, case, language, status=status, claim_form=form)
+
+
+@require_POST
+@_posted
+def complain(request: HttpRequest, case: Case, language: str) -> HttpResponse:
+    """A complaint about this case: what happened and what would put it right. It opens a complaint
+    case of its own (once, however often the form is sent); the customer is taken to its page."""
+    form = ComplaintForm(request.POST)
+    if _limited(request):
+        return _too_many(request, case, language, form, "complaint_form")
+    status = 400
+    if form.is_valid():
+        try:
+            complaint, _created = do_customer_complaint(
+                case,
+                now=timezone.now(),
+                key=form.cleaned_data["key"],
+                text=form.cleaned_data["text"],
+                remedy_wanted=form.cleaned_data["remedy_wanted"],
+                remedy_detail=form.cleaned_data.get("remedy_detail") or "",
+            )
+        except DomainError as exc:
+            status = _failed(form, exc)
+        else:
+            return _see_other(_page_url(complaint.case, language, "complaint", "#complaint"), language)
+    return _render(request, case, language, status=status, complaint_form=form)
 
 
 def _see_other(url: str, language: str) -> HttpResponse:

@@ -28,6 +28,13 @@ EVENT_LABELS: dict[str, Any] = {
     "closed": gettext_lazy("Case closed"),
     "reopened": gettext_lazy("Case reopened"),
     "stage_changed": gettext_lazy("Status changed"),
+    # the recovery steps of a complaint
+    "complaint_acknowledged": gettext_lazy("We acknowledged your complaint"),
+    "apology_given": gettext_lazy("We apologised"),
+    "solution_offered": gettext_lazy("We offered a solution"),
+    "follow_up_done": gettext_lazy("We checked back with you"),
+    # an incident that affected this case (a delayed flight, an outage)
+    "incident_notice": gettext_lazy("Service notice"),
 }
 
 KIND_WORDS: dict[str, Any] = {
@@ -76,6 +83,7 @@ ERROR_TEXTS: dict[str, Any] = {
     rules.ON_HOLD: gettext_lazy("This promise is on hold, so its time has not run out."),
     rules.KEPT: gettext_lazy("We kept this promise on time, so there is nothing to claim."),
     "empty_message": gettext_lazy("Write a message, or attach a file."),
+    "not_complainable": gettext_lazy("To tell us what is wrong with how we handle your complaint, write to us below."),
     "too_long": gettext_lazy("That is too long for one message; send it in parts or attach a file."),
     "file_too_large": gettext_lazy("The file is too large: at most %(size)s."),
     "too_large": gettext_lazy("The file is too large: at most %(size)s."),

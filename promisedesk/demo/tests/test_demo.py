@@ -26,8 +26,9 @@ from promisedesk.promises.models import Kind, Promise, PromiseVersion
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=SHANGHAI)  # a Monday morning, just after the Spring Festival
 SMALL = 60
-# Intake's part of the demo adds two emailed requests and one from the web form.
-INTAKE_CASES = 3
+# Intake's part of the demo adds two emailed requests and one from the web form; the incidents'
+# part adds the delayed flight's other passengers (16) and the typhoon's (8).
+EXTRA_CASES = 3 + 16 + 8
 
 
 @pytest.fixture(autouse=True)
@@ -51,11 +52,18 @@ def snapshot() -> dict[str, Any]:
     return counts
 
 
+def raised() -> int:
+    """Complaints the demo's worker round raised about recently verified claims (each a case of its own)."""
+    from promisedesk.complaints.models import Complaint
+
+    return Complaint.objects.filter(source_breach__isnull=False).count()
+
+
 def test_demo_loads_cases_with_clocks_in_every_state(db: Any) -> None:
     # when
     output = run(cases=SMALL)
     # then
-    assert Case.objects.count() == SMALL + INTAKE_CASES
+    assert Case.objects.count() == SMALL + EXTRA_CASES + raised()
     states = Counter(Commitment.objects.values_list("state", flat=True))
     assert states["met"] >= 20
     assert states["breached"] >= 3
@@ -67,7 +75,7 @@ def test_demo_loads_cases_with_clocks_in_every_state(db: Any) -> None:
     assert Breach.objects.exclude(status="rejected").filter(commitment__state="breached").count() == states["breached"]
     assert Breach.objects.filter(source="clock").count() <= states["breached"]
     assert Commitment.objects.filter(promise_version__isnull=True).exists()  # oral promises on hotel cases
-    assert f"cases: {SMALL + INTAKE_CASES}" in output
+    assert f"cases: {SMALL + EXTRA_CASES + raised()}" in output
     assert "Admin: http://127.0.0.1:8000/  user admin  password " in output
 
 
@@ -155,7 +163,7 @@ def test_demo_takes_now_as_iso_text_and_refuses_a_naive_time(db: Any) -> None:
 
 def test_demo_at_the_default_size(db: Any) -> None:
     run()
-    assert Case.objects.count() == story.DEFAULT_CASES + INTAKE_CASES
+    assert Case.objects.count() == story.DEFAULT_CASES + EXTRA_CASES + raised()
     assert story.DEFAULT_CASES >= 300
     states = Counter(Commitment.objects.values_list("state", flat=True))
     assert states["breached"] >= 30 and states["running"] >= 20 and states["met"] >= 300
@@ -165,6 +173,10 @@ def test_demo_at_the_default_size(db: Any) -> None:
     opened = list(Case.objects.order_by("opened_at").values_list("opened_at", flat=True))
     assert opened[0] >= NOW - story.HISTORY and opened[-1] <= NOW
     assert not CaseEvent.objects.filter(at__gt=NOW).exists()
+    from promisedesk.complaints.models import RecoveryStep
+
+    skipped = RecoveryStep.objects.filter(status="skipped")
+    assert skipped.exists() and not skipped.filter(reason="").exists()  # a step skipped says why
 
 
 # -- the plans themselves, without a database ---------------------------------------------------
@@ -227,7 +239,7 @@ def test_demo_works_its_cases_in_departments_with_notes_and_updates(db: Any) -> 
     assert {d.code for d in Department.objects.all()} >= {"installation_crew", "customer_centre", "front_desk"}
     # almost every case went to a team; the complaint taken six minutes ago and the requests
     # that just came in by mail and the web form wait to be picked up
-    assert Case.objects.filter(department__isnull=True).count() <= 2 + INTAKE_CASES
+    assert Case.objects.filter(department__isnull=True).count() <= 2 + EXTRA_CASES + raised()
     assert Case.objects.get(external_ref="DEMO-LIVE-03").department is None
     assert Case.objects.get(external_ref="DEMO-LIVE-02").department == centre
     assigned = CaseEvent.objects.filter(type="assigned").first()
@@ -242,3 +254,28 @@ def test_demo_works_its_cases_in_departments_with_notes_and_updates(db: Any) -> 
     if install is not None:
         assert stage_label(install, "zh-Hans").startswith("上门安装")
     assert Customer.objects.get(external_ref="DEMO-CUST-0002").timezone == "Europe/London"
+
+
+def test_demo_complaints_are_recovery_cases_at_every_step(db: Any) -> None:
+    from promisedesk.breaches.models import Compensation
+    from promisedesk.complaints.models import Complaint, ComplaintCategory, RecoveryStep
+
+    run(cases=SMALL)
+    assert ComplaintCategory.objects.filter(code="billing").exists()
+    planned = Complaint.objects.filter(case__external_ref__startswith="DEMO-").select_related("case__about")
+    assert planned.exists() and all(c.case.kind == "complaint" for c in planned)
+    # the cleaner listened to the consultant's missing gold-card discount; it is about his stay
+    told = planned.get(case__external_ref="DEMO-LIVE-02")
+    assert told.case.about is not None and told.case.about.external_ref == "DEMO-LIVE-01"
+    assert list(told.steps.values_list("step", flat=True)) == ["listen"]
+    states = dict(told.case.commitments.values_list("promise_code", "state"))
+    assert states == {"hotel-gold-callback": "running", "complaint-acknowledge": "met", "complaint-resolve": "running"}
+    assert not planned.get(case__external_ref="DEMO-LIVE-03").steps.exists()
+    # the history: recovered with a goodwill refund, issued, followed up and closed with a root cause
+    closed = planned.filter(status="closed")
+    assert closed.exists() and all(c.root_cause for c in closed)
+    recovered = closed.first()
+    assert recovered is not None and recovered.steps.count() == 6
+    refund = Compensation.objects.get(grant_key=f"complaint:{recovered.pk}")
+    assert refund.kind == "refund" and refund.status == "issued" and refund.amount == recovered.case.price
+    assert set(RecoveryStep.objects.filter(complaint=recovered).values_list("status", flat=True)) <= {"done", "skipped"}

@@ -235,3 +235,22 @@ def test_thank_you_page_in_chinese(client, form, clock):
     page = response.content.decode()
     assert "感谢您" in page and case_link(Case.objects.get()) in page
     assert Case.objects.get().customer.locale == "zh-Hans"
+
+
+def test_a_complaint_from_the_form_opens_a_recovery_case_with_the_words_verbatim(client, form, clock):
+    from promisedesk.complaints.models import Complaint
+
+    words = "The engineer came two hours late and left mud on the carpet.\nI want an apology."
+    response = client.post("/request/", form | {"kind": "complaint", "need": words})
+
+    assert response.status_code == 200
+    complaint = Complaint.objects.select_related("case").get()
+    assert (complaint.case.kind, complaint.case.channel, complaint.case.about_id) == ("complaint", "web", None)
+    assert complaint.account == words and complaint.case.service.code == "install"
+    assert case_link(complaint.case) in response.content.decode()  # a new customer: the link is theirs
+    assert not CaseEvent.objects.filter(type="customer_request").exists()
+
+
+def test_the_form_offers_a_complaint_in_both_languages(client, service, clock):
+    assert 'value="complaint"' in client.get("/request/").content.decode()
+    assert "投诉" in client.get("/request/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
