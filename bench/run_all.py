@@ -21,7 +21,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-BENCHMARKS = ("due_time", "sweep", "intake", "outbox", "intake_mail", "escalations")
+BENCHMARKS = ("due_time", "sweep", "intake", "outbox", "intake_mail", "escalations", "incident")
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -124,6 +124,25 @@ def open_request(
         return Outcome(case=case, event=event, created=created)
 
 
+def open_complaint(
+    *,
+    now: datetime,
+    customer: Customer,
+    service_code: str,
+    channel: str,
+    text: str,
+    data: dict[str, Any],
+    attachments: Sequence[Part] = (),
+) -> Outcome:
+    """Open a complaint with the customer's words as its account, and their message (with its files) on it."""
+    with transaction.atomic():
+        complaint, created = do_open_complaint(
+            actor=None, now=now, account=text, customer_id=customer.pk, channel=channel, service_code=service_code
+        )
+        event = _record_words(complaint.case, now, REQUEST_EVENT, text, data, attachments)
+        return Outcome(case=complaint.case, event=event, created=created)
+
+
 def thread_reply(
     case: Case, *, now: datetime, text: str, data: dict[str, Any], attachments: Sequence[Part] = ()
 ) -> Outcome:
@@ -347,21 +366,31 @@ def _mailbox_address(address: str) -> str:
     return address
 
 
-def do_create_mailbox(*, actor: User | None, now: datetime, address: str, service: str, note: str = "") -> Mailbox:
-    """Send new mail to `address` into cases of `service`."""
+def do_create_mailbox(
+    *, actor: User | None, now: datetime, address: str, service: str, note: str = "", complaints: bool = False
+) -> Mailbox:
+    """Send new mail to `address` into cases of `service` (complaints, for a complaints mailbox)."""
     address = _mailbox_address(address)
     found = _service(service)
     try:
         with transaction.atomic():
-            return Mailbox.objects.create(address=address, service=found, note=note.strip(), created_at=now)
+            return Mailbox.objects.create(
+                address=address, service=found, note=note.strip(), complaints=complaints, created_at=now
+            )
     except IntegrityError as exc:
         raise Conflict("duplicate", f"the mailbox {address!r} exists already", "address") from exc
 
 
 def do_update_mailbox(
-    mailbox_id: int, *, actor: User | None, now: datetime, service: str | None = None, note: str | None = None
+    mailbox_id: int,
+    *,
+    actor: User | None,
+    now: datetime,
+    service: str | None = None,
+    note: str | None = None,
+    complaints: bool | None = None,
 ) -> Mailbox:
-    """Change a mailbox's service or note."""
+    """Change a mailbox's service, note or whether it takes complaints."""
     with transaction.atomic():
         mailbox = Mailbox.objects.select_for_update().filter(pk=mailbox_id).first()
         if mailbox is None:
@@ -371,6 +400,8 @@ def do_update_mailbox(
             mailbox.service, fields = _service(service), [*fields, "service"]
         if note is not None:
             mailbox.note, fields = note.strip(), [*fields, "note"]
+        if complaints is not None:
+            mailbox.complaints, fields = complaints, [*fields, "complaints"]
         if fields:
             mailbox.save(update_fields=fields)
         return mailbox

@@ -27,7 +27,7 @@ def _staff(request: HttpRequest) -> User:
 class MailboxForm(forms.ModelForm):
     class Meta:
         model = Mailbox
-        fields = ("address", "service", "note")
+        fields = ("address", "service", "note", "complaints")
 
     def clean_address(self) -> str:
         try:
@@ -39,7 +39,7 @@ class MailboxForm(forms.ModelForm):
 @admin.register(Mailbox)
 class MailboxAdmin(admin.ModelAdmin):
     form = MailboxForm
-    list_display = ("address", "service", "note")
+    list_display = ("address", "service", "complaints", "note")
     list_select_related = ("service",)
     search_fields = ("address", "note")
 

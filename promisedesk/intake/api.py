@@ -72,11 +72,13 @@ class MailboxIn(Input):
     address: str = Field(min_length=1, max_length=254, pattern=r"^[^\s\x00]+$")
     service: str = ServiceCode
     note: str = Field(default="", max_length=200, pattern=Text)
+    complaints: bool = False
 
 
 class MailboxPatch(Input):
     service: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
     note: str | None = Field(default=None, max_length=200, pattern=Text)
+    complaints: bool | None = None
 
 
 class MailboxOut(Schema):
@@ -84,6 +86,7 @@ class MailboxOut(Schema):
     address: str
     service: str
     note: str
+    complaints: bool
 
 
 class QuarantinedOut(Schema):
@@ -150,7 +153,13 @@ def render_source(source: WebhookSource, secret: bool = False) -> dict[str, Any]
 
 
 def render_mailbox(mailbox: Mailbox) -> dict[str, Any]:
-    return {"id": mailbox.pk, "address": mailbox.address, "service": mailbox.service.code, "note": mailbox.note}
+    return {
+        "id": mailbox.pk,
+        "address": mailbox.address,
+        "service": mailbox.service.code,
+        "note": mailbox.note,
+        "complaints": mailbox.complaints,
+    }
 
 
 def render_quarantined(message: QuarantinedMessage) -> dict[str, Any]:

@@ -5,10 +5,11 @@ A source posts to ``/hooks/<code>/`` with Standard Webhooks headers (``webhook-i
 ``whsec_`` secret. The body is one of:
 
 ``{"type": "message", "conversation": "abc", "customer": {"external_ref", "name", "email", "phone", "locale"},
-"text": "…", "service": "code"?}``
+"text": "…", "service": "code"?, "complaint": false}``
     The first message of a conversation opens a case (external_ref ``<code>:<conversation>``,
     channel chat or social as the source says, the source's default service unless
-    ``service`` names another) with the text as the customer's request; later ones
+    ``service`` names another) with the text as the customer's request — or, with
+    ``"complaint": true``, a complaint with the text as the customer's account; later ones
     append ``customer_replied``.
 ``{"type": "event", "conversation": "abc", "event": "lower_snake_case", "note": "…", "data": {…}}``
     Appends that event to the conversation's case.
@@ -36,6 +37,7 @@ from standardwebhooks.webhooks import Webhook
 
 from promisedesk.cases.actions import do_append_event
 from promisedesk.cases.models import Case
+from promisedesk.complaints.actions import do_open_complaint
 from promisedesk.errors import DomainError
 from promisedesk.notifications.events import case_link
 
@@ -72,6 +74,7 @@ class MessageHook(HookModel):
     customer: HookCustomer = Field(default_factory=HookCustomer)
     text: str = Field(min_length=1, max_length=20_000)
     service: str | None = Field(default=None, max_length=64)
+    complaint: bool = False
 
 
 class EventHook(HookModel):
@@ -215,6 +218,17 @@ def _apply(source: WebhookSource, payload: MessageHook | EventHook, webhook_id: 
         locale=_locale(who.locale),
         ref=ref_for("hook", f"{source.code}:{who.external_ref or 'conversation:' + payload.conversation}"),
     )
+    if payload.complaint:
+        complaint, created = do_open_complaint(
+            actor=None,
+            now=now,
+            account=payload.text,
+            customer_id=customer.pk,
+            channel=source.channel,
+            service_code=payload.service or source.default_service.code,
+            external_ref=ref,
+        )
+        return Outcome(case=complaint.case, created=created)
     return open_request(
         now=now,
         customer=customer,

@@ -26,7 +26,7 @@ from typing import Any
 from promisedesk.cases.models import Case
 from promisedesk.errors import DomainError
 
-from .actions import hold_message, mailbox_for, open_request, thread_reply
+from .actions import hold_message, mailbox_for, open_complaint, open_request, thread_reply
 from .customers import customer_for
 from .keys import Delivery, Outcome, claim
 from .mailparse import ParsedMail, parse_mail
@@ -105,6 +105,16 @@ def _route(parsed: ParsedMail, raw: bytes, source: str, now: datetime) -> Outcom
         if mailbox is None:
             return hold(Reason.NO_MAILBOX)
         customer = customer_for(now=now, name=parsed.sender_name, email=parsed.sender, locale=parsed.language)
+        if mailbox.complaints:
+            return open_complaint(
+                now=now,
+                customer=customer,
+                service_code=mailbox.service.code,
+                channel="email",
+                text=parsed.text,
+                data=data | {"mailbox": mailbox.address},
+                attachments=parsed.attachments,
+            )
         return open_request(
             now=now,
             customer=customer,

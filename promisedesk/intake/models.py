@@ -47,6 +47,8 @@ class IntakeKey(models.Model):
 class Mailbox(models.Model):
     """Which service a new case gets when mail without a thread token arrives at an address.
 
+    A complaints mailbox opens a complaint (a recovery case) instead of a request.
+
     `address` is a whole address (``support@example.com``, matched without its
     +tag), a whole domain (``*@example.com``) or ``*``, the default for any other.
     """
@@ -54,6 +56,9 @@ class Mailbox(models.Model):
     address = models.CharField(max_length=254, unique=True)
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
     note = models.CharField(max_length=200, blank=True, default="")
+    complaints = models.BooleanField(
+        default=False, db_default=False, help_text="new mail here is a complaint (complaints@…), not a request"
+    )
     created_at = models.DateTimeField()
 
     class Meta:

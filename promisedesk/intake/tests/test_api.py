@@ -111,7 +111,13 @@ def test_mailboxes_map_addresses_to_services(manager_api, service, other_service
         "/intake/mailboxes", {"address": "Billing@Example.com", "service": "billing", "note": "money"}
     )
     assert made.status_code == 201, made.content
-    assert made.json() | {"id": 0} == {"id": 0, "address": "billing@example.com", "service": "billing", "note": "money"}
+    assert made.json() | {"id": 0} == {
+        "id": 0,
+        "address": "billing@example.com",
+        "service": "billing",
+        "note": "money",
+        "complaints": False,
+    }
     assert manager_api.post("/intake/mailboxes", {"address": "*", "service": "install"}).status_code == 201
     assert (
         manager_api.post("/intake/mailboxes", {"address": "*@shop.example.com", "service": "install"}).status_code
@@ -125,6 +131,8 @@ def test_a_mailbox_can_be_changed_and_removed(manager_api, service, other_servic
     made = manager_api.post("/intake/mailboxes", {"address": "*", "service": "install"}).json()
     changed = manager_api.patch(f"/intake/mailboxes/{made['id']}", {"service": "billing"})
     assert changed.status_code == 200 and changed.json()["service"] == "billing"
+    for_complaints = manager_api.patch(f"/intake/mailboxes/{made['id']}", {"complaints": True}).json()
+    assert for_complaints["complaints"] is True and Mailbox.objects.get().complaints
     deleted = manager_api.client.delete(f"/api/v1/intake/mailboxes/{made['id']}", **manager_api.headers)
     assert deleted.status_code == 204 and not Mailbox.objects.exists()
     assert manager_api.client.delete(f"/api/v1/intake/mailboxes/{made['id']}", **manager_api.headers).status_code == 404

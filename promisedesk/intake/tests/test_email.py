@@ -45,6 +45,26 @@ def test_new_mail_opens_a_case_on_channel_email_for_a_new_customer(default_mailb
     assert OutboxMessage.objects.filter(case_id=case.pk, event="case_received", recipient="li@example.com").exists()
 
 
+def test_mail_to_a_complaints_mailbox_opens_a_complaint_with_its_files(default_mailbox, clock):
+    from promisedesk.complaints.models import Complaint
+
+    do_create_mailbox(actor=None, now=clock.now, address="complaints@example.com", service="install", complaints=True)
+    photo = ("carpet.jpg", "image/jpeg", b"\xff\xd8\xff mud")
+    result = ingest_email(
+        mail(to="complaints@example.com", text="The engineer left mud everywhere.", attachments=[photo]),
+        now=clock.now,
+        source="smtp",
+    )
+
+    complaint = Complaint.objects.select_related("case").get(case_id=result.case_id)
+    assert (complaint.case.kind, complaint.case.channel) == ("complaint", "email")
+    assert complaint.account == "The engineer left mud everywhere."
+    assert Attachment.objects.get(case=complaint.case).filename == "carpet.jpg"
+    # mail to the ordinary address is still a request
+    other = ingest_email(mail(message_id="<m2@example.com>"), now=clock.now, source="smtp")
+    assert Case.objects.get(pk=other.case_id).kind == "service"
+
+
 def test_new_mail_from_a_known_address_goes_to_that_customer(default_mailbox, customer, clock):
     result = ingest_email(mail(sender="LI@Example.com"), now=clock.now)
     assert Case.objects.get(pk=result.case_id).customer_id == customer.pk

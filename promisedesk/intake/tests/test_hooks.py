@@ -102,6 +102,25 @@ def test_later_messages_of_the_conversation_are_replies(sender, clock):
     assert (reply.note, reply.at, reply.visible_to_customer) == ("还在吗？", clock.now, True)
 
 
+def test_a_complaint_message_opens_a_complaint_and_its_replies_thread_into_it(sender, clock):
+    from promisedesk.complaints.models import Complaint
+
+    response = sender.post(FIRST | {"complaint": True, "text": "工程师迟到两小时，还弄脏了地毯。"})
+
+    assert response.status_code == 201, response.content
+    complaint = Complaint.objects.select_related("case").get()
+    assert (complaint.case.kind, complaint.case.channel, complaint.case.external_ref) == (
+        "complaint",
+        "chat",
+        "wechat:conv-1",
+    )
+    assert complaint.account == "工程师迟到两小时，还弄脏了地毯。" and response.json()["case"] == complaint.case_id
+    clock.advance(minutes=3)
+    sender.post(FIRST | {"text": "有人吗？"}, webhook_id="msg_2")
+    assert CaseEvent.objects.get(type="customer_replied").case_id == complaint.case_id
+    assert Case.objects.count() == 1
+
+
 def test_an_event_payload_appends_that_event(sender, clock):
     sender.post(FIRST)
     response = sender.post(
