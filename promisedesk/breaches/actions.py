@@ -65,7 +65,7 @@ def do_report_breach(
     if idempotency_key:
         existing = Breach.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
-            return existing, False
+            return _same_report(existing, case, promise_code, commitment_id), False
     try:
         with transaction.atomic():
             commitment = _commitment_for(case, promise_code, commitment_id)
@@ -100,10 +100,25 @@ def do_report_breach(
         if idempotency_key:
             existing = Breach.objects.filter(idempotency_key=idempotency_key).first()
             if existing is not None:
-                return existing, False
+                return _same_report(existing, case, promise_code, commitment_id), False
         raise Conflict(
             "already_breached", "this promise is already recorded as broken on the case", "commitment"
         ) from exc
+
+
+def _same_report(existing: Breach, case: Case, promise_code: str | None, commitment_id: int | None) -> Breach:
+    """The breach an idempotency key already names, if it is the same report; a key used for another
+    case, promise or commitment is taken (409), so nobody can take over another report's key."""
+    same = existing.case_id == case.pk
+    if promise_code is not None:
+        same = same and existing.promise_code == promise_code
+    if commitment_id is not None:
+        same = same and existing.commitment_id == commitment_id
+    if not same:
+        raise Conflict(
+            "idempotency_key_taken", "this idempotency key was used for another breach report", "idempotency_key"
+        )
+    return existing
 
 
 def _mark_commitment_breached(commitment: Commitment, at: datetime) -> None:

@@ -16,7 +16,7 @@ from pydantic import AwareDatetime, Field
 
 from promisedesk.actors import actor_of
 from promisedesk.cases.api import get_case
-from promisedesk.errors import Conflict
+from promisedesk.errors import Conflict, DomainError
 from promisedesk.lib.money import format_money
 from promisedesk.schemas import Input, page
 
@@ -24,6 +24,7 @@ from .actions import do_report_breach, do_set_root_cause, do_verify_breach, get_
 from .compensations import do_approve_compensation, do_decline_compensation, do_issue_compensation
 from .models import Breach, Compensation, CompensationStatus, RootCause, Source
 from .models import Status as BreachStatus
+from .settlement import RESERVED_KEY_PREFIX
 
 router = Router(tags=["breaches"])
 compensations_router = Router(tags=["compensations"])
@@ -208,6 +209,11 @@ def list_breaches(
 
 @router.post("", response={200: BreachOut, 201: BreachOut})
 def report_breach(request: HttpRequest, payload: BreachIn) -> Status:
+    if (payload.idempotency_key or "").startswith(RESERVED_KEY_PREFIX):
+        # Keys an incident's run uses for its own reports: the force-majeure exclusion trusts them.
+        raise DomainError(
+            "reserved_key", f"idempotency keys starting {RESERVED_KEY_PREFIX!r} are reserved", "idempotency_key"
+        )
     breach, created = do_report_breach(
         actor=actor_of(request),
         now=timezone.now(),

@@ -20,8 +20,11 @@ GRANT_KEY_LENGTH = 120
 
 
 def approval_limit(user: User | None, currency: str) -> Decimal | None:
-    """The largest amount user may approve in currency; None means unlimited (superusers)."""
-    if user is None:
+    """The largest amount user may approve in currency; None means unlimited (superusers).
+
+    Nobody (None) and a deactivated user may approve nothing: a run launched by someone
+    who has since left does not go on approving in their name."""
+    if user is None or not user.is_active:
         return Decimal(0)
     if user.is_superuser:
         return None

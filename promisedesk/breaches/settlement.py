@@ -25,6 +25,8 @@ from .models import ApprovalLimit, Breach, Compensation, CompensationStatus, Exc
 
 BATCH = 500
 # The idempotency key of a breach an incident's liability run reported (recovery.steps.breach_key).
+# Clients cannot send keys with this prefix (POST /breaches refuses them), so the key is trustworthy.
+RESERVED_KEY_PREFIX = "incident:"
 INCIDENT_KEY = re.compile(r"^incident:(\d+):breach:")
 # What Compensation.amount can hold (14 digits, 3 after the point).
 MAX_AUTOMATIC_AMOUNT = Decimal("99999999999.999")

@@ -196,18 +196,24 @@ def _require_owner_or_manager(actor: User | None, action: CorrectiveAction, what
         raise DomainError("forbidden", f"only the owner or a manager may {what} this action", status=403)
 
 
-def _locked(action: CorrectiveAction, allowed: tuple[str, ...], what: str) -> CorrectiveAction:
-    locked = CorrectiveAction.objects.select_for_update().get(pk=action.pk)
+def _locked(action: CorrectiveAction, actor: User | None, verb: str) -> CorrectiveAction:
+    """The action's row, locked; the owner-or-manager check looks at it, not at the copy read
+    before (the action may have been handed over in between)."""
+    locked = CorrectiveAction.objects.select_for_update(of=("self",)).select_related("owner").get(pk=action.pk)
+    _require_owner_or_manager(actor, locked, verb)
+    return locked
+
+
+def _require_status(locked: CorrectiveAction, allowed: tuple[str, ...], what: str) -> None:
     if locked.status not in allowed:
         raise Conflict("wrong_status", f"an action that is {locked.status} cannot be {what}", "status")
-    return locked
 
 
 def do_start_action(action: CorrectiveAction, *, actor: User | None, now: datetime, note: str = "") -> CorrectiveAction:
     """open → in progress."""
-    _require_owner_or_manager(actor, action, "start")
     with transaction.atomic():
-        locked = _locked(action, (ActionStatus.OPEN,), "started")
+        locked = _locked(action, actor, "start")
+        _require_status(locked, (ActionStatus.OPEN,), "started")
         locked.status, locked.started_at = ActionStatus.IN_PROGRESS, now
         locked.save(update_fields=["status", "started_at"])
         record(locked, "started", now, actor, note)
@@ -216,11 +222,11 @@ def do_start_action(action: CorrectiveAction, *, actor: User | None, now: dateti
 
 def do_complete_action(action: CorrectiveAction, *, actor: User | None, now: datetime, note: str) -> CorrectiveAction:
     """open or in progress → done, saying what was changed; the chase stops."""
-    _require_owner_or_manager(actor, action, "complete")
-    if not note.strip():
-        raise DomainError("missing_field", "say what was done", "note")
     with transaction.atomic():
-        locked = _locked(action, WORKING, "completed")
+        locked = _locked(action, actor, "complete")
+        if not note.strip():
+            raise DomainError("missing_field", "say what was done", "note")
+        _require_status(locked, WORKING, "completed")
         locked.status, locked.done_at, locked.done_note, locked.next_check_at = ActionStatus.DONE, now, note, None
         locked.started_at = locked.started_at or now
         locked.save(update_fields=["status", "done_at", "done_note", "next_check_at", "started_at"])
@@ -241,7 +247,8 @@ def do_check_action(
     if verdict == Verdict.NOT_EFFECTIVE and not note.strip():
         raise DomainError("missing_field", "say why it did not work and what comes next", "note")
     with transaction.atomic():
-        locked = _locked(action, (ActionStatus.DONE,), "checked")
+        locked = CorrectiveAction.objects.select_for_update().get(pk=action.pk)
+        _require_status(locked, (ActionStatus.DONE,), "checked")
         locked.status, locked.checked_at, locked.checked_by = ActionStatus.CHECKED, now, actor
         locked.verdict, locked.check_note = verdict, note
         locked.save(update_fields=["status", "checked_at", "checked_by", "verdict", "check_note"])
@@ -254,11 +261,11 @@ def do_check_action(
 
 def do_cancel_action(action: CorrectiveAction, *, actor: User | None, now: datetime, reason: str) -> CorrectiveAction:
     """open or in progress → cancelled, with the reason (it stays in the history)."""
-    _require_owner_or_manager(actor, action, "cancel")
-    if not reason.strip():
-        raise DomainError("missing_field", "a cancelled action needs its reason", "reason")
     with transaction.atomic():
-        locked = _locked(action, WORKING, "cancelled")
+        locked = _locked(action, actor, "cancel")
+        if not reason.strip():
+            raise DomainError("missing_field", "a cancelled action needs its reason", "reason")
+        _require_status(locked, WORKING, "cancelled")
         locked.status, locked.cancelled_at, locked.cancel_reason = ActionStatus.CANCELLED, now, reason
         locked.next_check_at = None
         locked.save(update_fields=["status", "cancelled_at", "cancel_reason", "next_check_at"])
@@ -267,6 +274,10 @@ def do_cancel_action(action: CorrectiveAction, *, actor: User | None, now: datet
 
 
 # -- edits --------------------------------------------------------------------------------------
+
+# The desk's form shows the due date to the minute: a date within a minute of the current one is
+# the same date sent back, not a move (which would need a reason).
+SAME_DUE = timedelta(minutes=1)
 
 
 def do_update_action(
@@ -282,21 +293,23 @@ def do_update_action(
 ) -> CorrectiveAction:
     """Hand over, move the due date (with the reason, recorded), reword, or widen the comparison window.
 
-    A new due date re-arms the chase for that date. Only an action still being worked
-    changes owner or due date; the description and window may change until it is checked.
+    A new due date re-arms the chase for that date; one within a minute of the current due
+    date is no move. Only an action still being worked changes owner or due date; the
+    description and window may change until it is checked.
     """
-    _require_owner_or_manager(actor, action, "change")
-    if due_at is not None:
-        check_due(due_at, now)
-        if not reason.strip():
-            raise DomainError("missing_field", "moving the due date needs a reason", "reason")
     if window_days is not None:
         check_window(window_days)
     person = staff_member(owner) if owner else None
     with transaction.atomic():
-        handing_over = person is not None and person.pk != action.owner_id
-        allowed = WORKING if (handing_over or due_at) else (*WORKING, ActionStatus.DONE)
-        locked = _locked(action, allowed, "changed")
+        locked = _locked(action, actor, "change")
+        if due_at is not None and abs(due_at - locked.due_at) < SAME_DUE:
+            due_at = None
+        if due_at is not None:
+            check_due(due_at, now)
+            if not reason.strip():
+                raise DomainError("missing_field", "moving the due date needs a reason", "reason")
+        handing_over = person is not None and person.pk != locked.owner_id
+        _require_status(locked, WORKING if (handing_over or due_at) else (*WORKING, ActionStatus.DONE), "changed")
         changed: list[str] = []
         if person is not None and person.pk != locked.owner_id:
             record(locked, "owner_changed", now, actor, reason, before=locked.owner.get_username(), after=owner)

@@ -3,7 +3,8 @@
 A commitment counts on the side of the action's completion in which it closed: kept
 (state met, at `met_at`) or broken (state breached, at `breached_at`), within a
 window of N days before `done_at` or N days after it (the after side ends at now
-while the window is still running). Every version of the promise counts, since an
+while the window is still running). Commitments broken under force majeure (their
+breach excluded as such) are left out of both sides. Every version of the promise counts, since an
 action may well have led to a new version. Rate = breached / (met + breached).
 
 The four counts come from one aggregate query, however many commitments there are.
@@ -16,8 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 
+from promisedesk.breaches.models import Breach, Exclusion
 from promisedesk.commitments.models import Commitment, State
 
 from .models import CorrectiveAction
@@ -102,7 +104,9 @@ def measure(
     buckets = _closed_between(before_start, centre, "before")
     if pivot is not None:
         buckets |= _closed_between(centre, after_end, "after")
-    counts = Commitment.objects.filter(promise_code=promise_code).aggregate(**buckets)
+    # A promise broken under force majeure says nothing about the action: left out of both sides.
+    force_majeure = Breach.objects.filter(commitment=OuterRef("pk"), exclusion=Exclusion.FORCE_MAJEURE)
+    counts = Commitment.objects.filter(~Exists(force_majeure), promise_code=promise_code).aggregate(**buckets)
     before = Side(before_start, centre, counts["before_met"], counts["before_breached"])
     if pivot is None:
         return Effect(promise_code, window_days, before, None, NOT_DONE, min_sample)

@@ -224,7 +224,7 @@ def edit(request: HttpRequest, action_id: int) -> HttpResponse:
                 actor=actor(request),
                 now=timezone.now(),
                 owner=data["owner"],
-                due_at=None if abs(data["due_at"] - action.due_at) < timedelta(minutes=1) else data["due_at"],
+                due_at=data["due_at"],
                 reason=data["reason"],
                 description=data["description"],
                 window_days=data["window_days"],

@@ -72,6 +72,8 @@ class Commitment(models.Model):
                 fields=["next_check_at"], condition=Q(next_check_at__isnull=False), name="commitment_due_sweep"
             ),
             models.Index(fields=["state", "due_at"], name="commitment_state_due"),
+            # CAPA's effectiveness counts a promise's commitments by state before and after an action.
+            models.Index(fields=["promise_code", "state"], name="commitment_promise_state"),
         ]
         constraints = [
             models.UniqueConstraint(

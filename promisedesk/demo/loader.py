@@ -33,6 +33,7 @@ from promisedesk.breaches.models import Breach, Compensation
 from promisedesk.calendars.actions import do_create_calendar
 from promisedesk.calendars.compiled import clock_for
 from promisedesk.calendars.models import BusinessCalendar
+from promisedesk.capa.models import CorrectiveAction
 from promisedesk.cases.actions import (
     do_append_event,
     do_assign,
@@ -52,6 +53,7 @@ from promisedesk.complaints.models import Complaint
 from promisedesk.demo import makegood
 from promisedesk.promises.actions import do_create_promise, do_publish_promise
 from promisedesk.promises.models import Promise
+from promisedesk.recovery.models import Incident, IncidentCase
 
 from . import catalogue, people, recovery, story, work
 
@@ -75,6 +77,9 @@ class Report:
     sweep: SweepResult | None = None
     raised: RaiseResult | None = None
     complaints: dict[str, int] = field(default_factory=dict)
+    incidents: int = 0
+    affected: int = 0
+    actions: dict[str, int] = field(default_factory=dict)
     password: str | None = None
 
     def lines(self) -> list[str]:
@@ -93,6 +98,10 @@ class Report:
             f"  complaints: {sum(self.complaints.values())} ("
             + (", ".join(f"{status} {n}" for status, n in sorted(self.complaints.items())) or "none")
             + f"); {self.raised or 'none raised'}",
+            f"  incidents: {self.incidents} ({self.affected} affected cases); corrective actions: "
+            + f"{sum(self.actions.values())} ("
+            + (", ".join(f"{status} {n}" for status, n in sorted(self.actions.items())) or "none")
+            + ")",
             f"  {self.sweep}",
         ]
 
@@ -336,3 +345,7 @@ def count(report: Report) -> None:
     report.compensations = {status: n for status, n in paid}
     complaints = Complaint.objects.values_list("status").annotate(n=Count("id")).order_by()
     report.complaints = {status: n for status, n in complaints}
+    report.incidents = Incident.objects.count()
+    report.affected = IncidentCase.objects.count()
+    actions = CorrectiveAction.objects.values_list("status").annotate(n=Count("id")).order_by()
+    report.actions = {status: n for status, n in actions}

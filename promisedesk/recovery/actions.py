@@ -27,7 +27,7 @@ from promisedesk.lib.money import round_money
 from promisedesk.lib.timerange import check_in_range
 
 from .models import AttachMethod, BulkRun, Incident, IncidentCase, IncidentStatus, RunKind, RunStatus
-from .references import Reference, resolve
+from .references import Reference, UnknownReferences, resolve
 
 MAX_LOCATIONS = 50
 MAX_MESSAGE = 1000
@@ -147,8 +147,13 @@ def _mark(incident: Incident, now: datetime, actor: User | None, on: bool, reaso
     _log(incident, now, actor, "force_majeure_marked" if on else "force_majeure_unmarked", reason.strip())
 
 
-def do_set_force_majeure(incident: Incident, *, actor: User | None, now: datetime, on: bool, reason: str) -> Incident:
+def do_set_force_majeure(
+    incident: Incident, *, actor: User | None, now: datetime, on: bool | None, reason: str
+) -> Incident:
     """Mark (or unmark) the incident force majeure: a manager's decision, with the reason kept.
+
+    `on=None` switches it from what the locked row says (the desk's one button), so two
+    requests in a row switch it twice rather than acting on a stale page.
 
     While marked, a breach on an affected case inside the span pays nothing by liability
     (`breaches.settlement.exclusion_for`); breaches settled before keep their settlement.
@@ -156,6 +161,8 @@ def do_set_force_majeure(incident: Incident, *, actor: User | None, now: datetim
     _check_force_majeure_rights(actor, reason)
     with transaction.atomic():
         locked = Incident.objects.select_for_update().get(pk=incident.pk)
+        if on is None:
+            on = not locked.force_majeure
         if locked.force_majeure == on:
             state = "already force majeure" if on else "not force majeure"
             raise DomainError("unchanged", f"the incident is {state}", "force_majeure", status=409)
@@ -256,11 +263,7 @@ def do_attach_references(
     """
     resolved = resolve(references)
     if resolved.unknown and not skip_unknown:
-        raise DomainError(
-            "unknown_references",
-            f"{len(resolved.unknown)} reference(s) match no case, nothing was attached: {resolved.unknown_text()}",
-            "references",
-        )
+        raise UnknownReferences(resolved)
     with transaction.atomic():
         locked = _open(incident)
         result = _attach(locked, resolved.case_ids, method, actor, now)
@@ -372,10 +375,13 @@ def _grant_rule(rule: dict[str, Any], actor: User | None) -> dict[str, Any]:
         raise DomainError("invalid_amount", "the amount is not a number", "amount") from exc
     if amount is None and kind != "apology":
         raise DomainError("missing_field", f"a {kind} needs an amount", "amount")
-    if amount is not None and (not amount.is_finite() or amount <= 0 or amount > Decimal("99999999")):
-        raise DomainError("invalid_amount", "the amount must be more than zero and sensible", "amount")
     if amount is not None:
+        if not amount.is_finite() or amount > Decimal("99999999"):
+            raise DomainError("invalid_amount", "the amount must be more than zero and sensible", "amount")
+        # Rounded in the currency first: 0.001 CNY is nothing to give.
         amount = round_money(amount, currency)
+        if amount <= 0:
+            raise DomainError("invalid_amount", "the amount must be more than zero and sensible", "amount")
     reason = str(rule.get("reason") or "").strip()
     if not reason:
         raise DomainError("missing_field", "say why the compensation is offered", "reason")
@@ -416,6 +422,6 @@ def do_cancel_run(run: BulkRun, *, actor: User | None, now: datetime) -> BulkRun
         if locked.status != RunStatus.RUNNING:
             raise Conflict("not_running", f"the run is already {locked.status}")
         locked.status, locked.finished_at, locked.updated_at = RunStatus.CANCELLED, now, now
-        locked.last_error = f"cancelled by {_by(actor) or 'promisedesk'}"
-        locked.save(update_fields=["status", "finished_at", "updated_at", "last_error"])
+        locked.last_error, locked.error_params = "cancelled", {"by": _by(actor) or "promisedesk"}
+        locked.save(update_fields=["status", "finished_at", "updated_at", "last_error", "error_params"])
         return locked

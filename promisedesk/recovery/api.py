@@ -33,6 +33,7 @@ from .actions import (
     do_launch_notify,
     do_set_force_majeure,
 )
+from .display import in_english
 from .models import AttachMethod, BulkRun, Incident, IncidentCase, IncidentStatus
 from .references import MAX_CSV_BYTES, from_list, parse_csv
 
@@ -58,6 +59,7 @@ class IncidentIn(Input):
 class CountsOut(Schema):
     affected: int
     notified: int
+    awaiting_approval: int
     compensated: int
     excluded: int
     skipped: int
@@ -80,6 +82,7 @@ class RunOut(Schema):
     finished_at: datetime | None
     launched_by: str | None
     last_error: str
+    error_code: str
 
 
 class IncidentOut(Schema):
@@ -175,6 +178,7 @@ class AffectedOut(Schema):
     compensated_at: datetime | None
     outcome: str
     outcome_note: str
+    outcome_code: str
     compensation: int | None
     compensation_status: str | None
     breach: int | None
@@ -206,7 +210,8 @@ def render_run(run: BulkRun) -> dict[str, Any]:
         "updated_at": run.updated_at,
         "finished_at": run.finished_at,
         "launched_by": _name(run.launched_by),
-        "last_error": run.last_error,
+        "last_error": in_english(lambda: run.error_text),
+        "error_code": run.last_error,
     }
 
 
@@ -256,7 +261,8 @@ def render_affected(link: IncidentCase) -> dict[str, Any]:
         "notified_at": link.notified_at,
         "compensated_at": link.compensated_at,
         "outcome": link.outcome,
-        "outcome_note": link.outcome_note,
+        "outcome_note": in_english(lambda: link.note_text),
+        "outcome_code": link.outcome_note,
         "compensation": link.compensation_id,
         "compensation_status": link.compensation.status if link.compensation else None,
         "breach": link.breach_id,
@@ -349,7 +355,9 @@ def attach_by_csv(
 def list_affected(
     request: HttpRequest,
     incident_id: int,
-    state: Literal["", "notified", "not_notified", "compensated", "not_compensated", "excluded", "skipped"] = "",
+    state: Literal[
+        "", "notified", "not_notified", "compensated", "awaiting_approval", "not_compensated", "excluded", "skipped"
+    ] = "",
     limit: int = 100,
     offset: int = 0,
 ) -> dict[str, Any]:

@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import F
 
 from promisedesk.lib.faults import crash_point
 
 from .models import BulkRun, IncidentCase, RunKind, RunStatus
-from .steps import compensate_case, notify_case
+from .steps import compensate_case, notify_case, step_failed
 
 log = logging.getLogger("promisedesk.recovery")
 
@@ -71,6 +71,11 @@ def run_bulk(
             done = _one_batch(now, batch, incident)
         except _CursorMoved:
             continue
+        except OperationalError:
+            # The database is busy or the connection dropped: the batch was rolled back and its
+            # run is still running, so the next round does it again.
+            log.warning("bulk batch rolled back; retrying next round", exc_info=True)
+            break
         if done is None:
             break
         cases, finished, failed = done
@@ -93,8 +98,10 @@ def _claim(incident: int | None) -> BulkRun | None:
 def _one_batch(now: datetime, batch: int, incident: int | None) -> tuple[int, bool, bool] | None:
     """(cases, whether the run finished, whether it failed) for one batch, or None when no run is waiting.
 
-    A batch that fails for any other reason than a lost race is rolled back and its run
-    marked failed (with the error), so one bad run never stops the worker.
+    A case whose step breaks is recorded as skipped (`step_failed`) and the batch goes on; a
+    batch that fails for any other reason than a lost race or a transient database error
+    (OperationalError, left for the next round) is rolled back and its run marked failed
+    (with the error), so one bad run never stops the worker.
     """
     with transaction.atomic():
         run = _claim(incident)
@@ -109,7 +116,7 @@ def _one_batch(now: datetime, batch: int, incident: int | None) -> tuple[int, bo
                 )
                 changed, skips = _work(run, links, now)
                 finished = _advance(run, links, changed, skips, now)
-        except _CursorMoved:
+        except (_CursorMoved, OperationalError):
             raise
         except Exception as exc:  # a bad batch must stop its run, not the worker
             log.exception("bulk run %s failed", run.pk)
@@ -122,9 +129,15 @@ def _work(run: BulkRun, links: list[IncidentCase], now: datetime) -> tuple[int, 
     step = notify_case if run.kind == RunKind.NOTIFY else compensate_case
     changed, skips = 0, dict[str, int]()
     for number, link in enumerate(links):
-        # No savepoint per case: the steps catch the refusals they expect (each from an action with
-        # its own atomic block), and anything else fails the whole batch, which is rolled back.
-        skipped = step(run, link, now)
+        try:
+            # A savepoint per case: one case that breaks is undone alone and the run goes on.
+            with transaction.atomic():
+                skipped = step(run, link, now)
+        except OperationalError:
+            raise  # transient: the whole batch is rolled back and done again next round
+        except Exception:
+            log.exception("bulk run %s: case %s failed", run.pk, link.case_id)
+            skipped = step_failed(run, link, now)
         if skipped is None:
             changed += 1
         else:
@@ -158,5 +171,9 @@ def _advance(run: BulkRun, links: list[IncidentCase], changed: int, skips: dict[
 
 def _fail(run_id: int, now: datetime, error: str) -> None:
     BulkRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(
-        status=RunStatus.FAILED, finished_at=now, updated_at=now, last_error=error[:2000]
+        status=RunStatus.FAILED,
+        finished_at=now,
+        updated_at=now,
+        last_error="run_failed",
+        error_params={"error": error[:2000]},
     )

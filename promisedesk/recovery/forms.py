@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from promisedesk.breaches.models import KIND_LABELS
 from promisedesk.cases.models import Channel, Service, Stage
 
+from . import references
+
 LOCAL_TIME = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
 
 
@@ -84,6 +86,21 @@ class CsvForm(forms.Form):
         required=False,
         help_text=_("Otherwise nothing is attached while any reference is unknown."),
     )
+
+    def clean_file(self) -> Any:
+        """Refuse a file larger than the limit by its size, before anything reads it."""
+        upload = self.cleaned_data["file"]
+        if upload.size is not None and upload.size > references.MAX_CSV_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(mb)d MB.") % {"mb": references.MAX_CSV_BYTES // (1024 * 1024)},
+                code="too_large",
+            )
+        return upload
+
+    def content(self) -> bytes:
+        """The file's bytes, at most one more than the limit (so parsing still refuses a file that lied)."""
+        data: bytes = self.cleaned_data["file"].read(references.MAX_CSV_BYTES + 1)
+        return data
 
 
 class NotifyForm(forms.Form):

@@ -130,7 +130,9 @@ class IncidentCase(models.Model):
     notified_at = models.DateTimeField(null=True, blank=True)
     compensated_at = models.DateTimeField(null=True, blank=True, help_text="when the compensation run dealt with it")
     outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True, default="")
-    outcome_note = models.CharField(max_length=200, blank=True, default="", help_text="why it was skipped")
+    outcome_note = models.CharField(
+        max_length=200, blank=True, default="", help_text="why it was skipped: a code (recovery.display)"
+    )
     compensation = models.ForeignKey(
         "breaches.Compensation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -148,6 +150,13 @@ class IncidentCase(models.Model):
 
     def __str__(self) -> str:
         return f"case {self.case_id} in incident {self.incident_id}"
+
+    @property
+    def note_text(self) -> str:
+        """The outcome note in words, in the active language."""
+        from .display import outcome_note_text
+
+        return outcome_note_text(self.outcome_note, self.case.currency) if self.outcome_note else ""
 
 
 class RunKind(models.TextChoices):
@@ -182,7 +191,8 @@ class BulkRun(models.Model):
     skip_reasons = models.JSONField(default=dict, blank=True, help_text="{reason: count}")
     cursor = models.BigIntegerField(default=0, help_text="the last IncidentCase id done")
     last_id = models.BigIntegerField(default=0, help_text="the last IncidentCase id the run covers")
-    last_error = models.TextField(blank=True, default="")
+    last_error = models.TextField(blank=True, default="", help_text="why it stopped: a code (recovery.display)")
+    error_params = models.JSONField(default=dict, blank=True, help_text="the parameters of last_error's wording")
     started_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -214,3 +224,10 @@ class BulkRun(models.Model):
     @property
     def is_running(self) -> bool:
         return self.status == RunStatus.RUNNING
+
+    @property
+    def error_text(self) -> str:
+        """Why the run stopped, in words, in the active language."""
+        from .display import run_error_text
+
+        return run_error_text(self.last_error, self.error_params) if self.last_error else ""

@@ -41,6 +41,18 @@ class Resolved:
         return shown + (f" and {more} more" if more > 0 else "")
 
 
+class UnknownReferences(DomainError):
+    """Some references name no case (400 unknown_references); `unknown` lists them for the desk's wording."""
+
+    def __init__(self, resolved: Resolved):
+        super().__init__(
+            "unknown_references",
+            f"{len(resolved.unknown)} reference(s) match no case, nothing was attached: {resolved.unknown_text()}",
+            "references",
+        )
+        self.unknown = resolved.unknown
+
+
 def parse_csv(data: bytes) -> list[Reference]:
     """The references in an uploaded CSV (UTF-8, with or without a byte-order mark)."""
     if len(data) > MAX_CSV_BYTES:

@@ -3,8 +3,8 @@
 Each step returns None when it did something, or the reason it had nothing (or not
 everything) to do (`already_notified`, `no_contact`, `currency_mismatch`,
 `promise_not_applicable`, …), which the run counts. The bulk runner calls each step
-inside its batch's transaction; a refusal a step expects comes from an action with its
-own atomic block, so it leaves nothing half-written.
+in its own savepoint inside the batch's transaction, so a step that breaks is undone
+alone and recorded by `step_failed`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -26,15 +25,16 @@ from promisedesk.errors import DomainError
 from promisedesk.notifications.events import case_link, customer_zone
 from promisedesk.notifications.outbox import customer_channels, customer_language, queue_for_customer
 
-from .models import BulkRun, Incident, IncidentCase, Outcome
+from .models import BulkRun, Incident, IncidentCase, Outcome, RunKind
 
 NOTICE_TEMPLATE = "incident_notice"
 NOTICE_EVENT = "incident_notice"
 
 
-def notice_key(incident: Incident) -> str:
-    """The outbox key of an incident's notice: one message per customer and channel, however often launched."""
-    return f"incident:{incident.pk}:notice"
+def notice_key(incident: Incident, case_id: int) -> str:
+    """The outbox key of an incident's notice: one message per affected case and channel, however often
+    launched (a customer with two affected cases is told about each)."""
+    return f"incident:{incident.pk}:case:{case_id}:notice"
 
 
 def grant_key(incident: Incident, case_id: int) -> str:
@@ -98,7 +98,7 @@ def notify_case(run: BulkRun, link: IncidentCase, now: datetime) -> str | None:
     queue_for_customer(
         customer=case.customer,
         case_id=case.pk,
-        event_key=notice_key(incident),
+        event_key=notice_key(incident, case.pk),
         template=NOTICE_TEMPLATE,
         context=context,
         now=now,
@@ -124,6 +124,18 @@ def _settle_link(
     )
 
 
+STEP_FAILED = "step_failed"
+KEPT_FIRST_GRANT = "kept_first_grant"
+
+
+def step_failed(run: BulkRun, link: IncidentCase, now: datetime) -> str:
+    """Record that a case's step broke unexpectedly (its savepoint rolled back): a compensation run
+    marks the case skipped with the code, so the desk sees it and a later run may try it again."""
+    if run.kind == RunKind.COMPENSATE and link.outcome in (Outcome.NONE, Outcome.SKIPPED):
+        _settle_link(link, now, Outcome.SKIPPED, STEP_FAILED)
+    return STEP_FAILED
+
+
 def compensate_case(run: BulkRun, link: IncidentCase, now: datetime) -> str | None:
     """Compensate one affected case by the run's rule; a case compensated by the other rule is left alone."""
     rule = run.parameters
@@ -139,7 +151,7 @@ def compensate_case(run: BulkRun, link: IncidentCase, now: datetime) -> str | No
 def _grant(run: BulkRun, link: IncidentCase, now: datetime) -> str | None:
     rule, case, actor = run.parameters, link.case, run.launched_by
     if case.currency != rule["currency"]:
-        _settle_link(link, now, Outcome.SKIPPED, f"the case is paid in {case.currency}")
+        _settle_link(link, now, Outcome.SKIPPED, "currency_mismatch")  # shown with the case's currency
         return "currency_mismatch"
     amount = Decimal(rule["amount"]) if rule.get("amount") is not None else None
     grant, created = do_propose_grant(
@@ -158,11 +170,16 @@ def _grant(run: BulkRun, link: IncidentCase, now: datetime) -> str | None:
             grant = do_approve_compensation(grant, actor=actor, now=now)
             advanced = True
         except DomainError as exc:
-            note = exc.message  # left proposed for someone with a higher limit
+            note = exc.code  # left proposed for someone with a higher limit
     if rule.get("issue") and grant.status == CompensationStatus.APPROVED:
         grant = do_issue_compensation(grant, actor=actor, now=now)
         advanced = True
+    differs = not created and (grant.kind != rule["kind"] or (amount is not None and grant.amount != amount))
     if not advanced and link.outcome == Outcome.GRANTED:
+        if differs:
+            # A relaunch with another amount or kind never grants twice: the first grant stands, and says so.
+            IncidentCase.objects.filter(pk=link.pk).update(outcome_note=KEPT_FIRST_GRANT)
+            return KEPT_FIRST_GRANT
         return "already_compensated"
     _settle_link(link, now, Outcome.GRANTED, note, compensation=grant)
     return None
@@ -185,10 +202,10 @@ def _liability(run: BulkRun, link: IncidentCase, now: datetime) -> str | None:
             idempotency_key=breach_key(incident, case.pk),
         )
     except DomainError as exc:
-        _settle_link(link, now, Outcome.SKIPPED, exc.message)
+        _settle_link(link, now, Outcome.SKIPPED, exc.code)
         return exc.code
     breach.refresh_from_db(fields=["exclusion", "status"])
-    compensation = Compensation.objects.filter(Q(breach=breach)).first()
+    compensation = Compensation.objects.filter(breach=breach).first()
     outcome = Outcome.EXCLUDED if breach.exclusion == Exclusion.FORCE_MAJEURE else Outcome.LIABILITY
     _settle_link(link, now, outcome, compensation=compensation, breach_id=breach.pk)
     return None

@@ -10,7 +10,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from promisedesk.accounts.roles import is_manager
@@ -29,43 +28,27 @@ from .actions import (
     do_launch_notify,
     do_set_force_majeure,
 )
+from .display import ERROR_TEXTS, SKIP_REASONS
 from .forms import CompensateForm, CsvForm, DeclareForm, ForceMajeureForm, NotifyForm, QueryForm
 from .models import AttachMethod, Incident, IncidentStatus
 from .preview import notice_preview
-from .references import parse_csv
+from .references import UnknownReferences, parse_csv
 
 PAGE_SIZE = 50
-# What people are shown for the errors they meet on these pages; others show the action's own sentence.
-ERROR_TEXTS: dict[str, Any] = {
-    "run_in_progress": gettext_lazy("A run of this kind is already running on this incident."),
-    "run_running": gettext_lazy("A run is still running on this incident; wait for it or stop it first."),
-    "no_cases": gettext_lazy("No cases are attached to the incident yet."),
-    "incident_closed": gettext_lazy("The incident is closed."),
-    "forbidden": gettext_lazy("Only managers can do this."),
-    "no_services": gettext_lazy("The incident names no services to look for cases in."),
-    "above_limit": gettext_lazy("Launching this compensation needs approval rights for its amount."),
-    "unchanged": gettext_lazy("Nothing to change."),
-}
-
-
-# Why a run left a case alone, in words.
-SKIP_REASONS: dict[str, Any] = {
-    "already_notified": gettext_lazy("told before"),
-    "no_contact": gettext_lazy("no email or phone: on their case page only"),
-    "already_compensated": gettext_lazy("compensated before"),
-    "compensated_otherwise": gettext_lazy("compensated by the other rule"),
-    "currency_mismatch": gettext_lazy("paid in another currency"),
-    "promise_not_applicable": gettext_lazy("promise not on the case"),
-    "already_breached": gettext_lazy("promise already broken"),
-    "not_in_force": gettext_lazy("promise cancelled on the case"),
-}
 
 
 def error_text(exc: DomainError) -> str:
+    """A refusal in the reader's language (a code not listed keeps the action's English sentence)."""
+    if isinstance(exc, UnknownReferences):
+        shown = [_("%(reference)s (line %(line)d)") % {"reference": repr(r.text), "line": r.line} for r in exc.unknown]
+        return _("%(count)d reference(s) match no case, nothing was attached: %(unknown)s") % {
+            "count": len(exc.unknown),
+            "unknown": ", ".join(shown[:20]) + (" …" if len(shown) > 20 else ""),
+        }
     return str(ERROR_TEXTS.get(exc.code, exc.message))
 
 
-STATES = ("", "not_notified", "notified", "compensated", "not_compensated", "excluded", "skipped")
+STATES = ("", "not_notified", "notified", "compensated", "awaiting_approval", "not_compensated", "excluded", "skipped")
 
 
 def _incident(incident_id: int) -> Incident:
@@ -216,7 +199,7 @@ def attach_csv(request: HttpRequest, incident_id: int) -> HttpResponse:
             incident,
             actor=actor(request),
             now=timezone.now(),
-            references=parse_csv(form.cleaned_data["file"].read()),
+            references=parse_csv(form.content()),
             method=AttachMethod.CSV,
             skip_unknown=form.cleaned_data["skip_unknown"],
         )
@@ -268,16 +251,12 @@ def force_majeure(request: HttpRequest, incident_id: int) -> HttpResponse:
     if not form.is_valid():
         return _page(request, incident, 422, force_form=form)
     try:
-        do_set_force_majeure(
-            incident,
-            actor=actor(request),
-            now=timezone.now(),
-            on=not incident.force_majeure,
-            reason=form.cleaned_data["reason"],
+        changed = do_set_force_majeure(
+            incident, actor=actor(request), now=timezone.now(), on=None, reason=form.cleaned_data["reason"]
         )
     except DomainError as exc:
         return _failed(request, incident, exc, "force_form", form)
-    if incident.force_majeure:
+    if not changed.force_majeure:
         return _done(request, incident, _("The incident is no longer force majeure."))
     return _done(request, incident, _("The incident is force majeure: its cases' promises pay no liability."))
 

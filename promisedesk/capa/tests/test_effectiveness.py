@@ -152,3 +152,36 @@ def test_the_action_shows_its_effect_through_the_api(api: Any, clock: Any, case_
     assert got["before"]["rate"] == 0.3 and got["before"]["total"] == 10
     assert got["after"]["rate"] == 0.1 and got["after"]["breached"] == 1
     assert got["verdict"] == IMPROVED and got["min_sample"] == 10
+
+
+def test_promises_broken_under_force_majeure_are_left_out_of_both_sides(case_id: int) -> None:
+    from promisedesk.breaches.models import Breach, Exclusion, Source
+
+    history(case_id, before=(14, 6), after=(18, 2))
+    storm = [
+        closed(case_id, State.BREACHED, DONE + side * timedelta(days=2, minutes=n))
+        for side in (-1, 1)
+        for n in range(5)
+    ]
+    Commitment.objects.bulk_create(storm)
+    ordinary = closed(case_id, State.BREACHED, DONE + timedelta(days=3))
+    ordinary.save()
+    Breach.objects.bulk_create(
+        Breach(
+            case_id=case_id,
+            commitment=commitment,
+            promise_code=CODE,
+            source=Source.CLOCK,
+            detected_at=DONE,
+            recorded_at=DONE,
+            exclusion=exclusion,
+        )
+        for commitment, exclusion in [*((c, Exclusion.FORCE_MAJEURE) for c in storm), (ordinary, Exclusion.NONE)]
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        effect = measure(CODE, pivot=DONE, window_days=30, now=DONE + timedelta(days=40))
+
+    assert len(queries) == 1
+    assert (effect.before.met, effect.before.breached) == (14, 6)
+    assert (effect.after.met, effect.after.breached) == (18, 3)  # type: ignore[union-attr]

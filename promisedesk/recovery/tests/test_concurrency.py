@@ -64,7 +64,9 @@ def _race(workers: int, work: Any) -> list[Any]:
 
 
 def _told_once(incident: dict[str, Any], customers: int) -> None:
-    messages = OutboxMessage.objects.filter(event_key=f"incident:{incident['id']}:notice")
+    messages = OutboxMessage.objects.filter(
+        event_key__startswith=f"incident:{incident['id']}:case:", event="incident_notice"
+    )
     per_message = Counter(messages.values_list("recipient", "channel"))
     assert len(per_message) == 2 * customers and set(per_message.values()) == {1}
     notices = Counter(CaseEvent.objects.filter(type="incident_notice").values_list("case_id", flat=True))

@@ -47,10 +47,22 @@ def test_load_makes_both_incidents_once(demo_staff: None, clock: Any) -> None:
     assert first.incidents == ["ES5199-DELAY", "PVG-TYPHOON"] and first.attached == 16 + 8
 
     delay = Incident.objects.get(code="ES5199-DELAY")
-    assert counts_of(delay) == {"affected": 16, "notified": 16, "compensated": 16, "excluded": 0, "skipped": 0}
+    assert counts_of(delay) == {
+        "affected": 16,
+        "notified": 16,
+        "compensated": 16,
+        "awaiting_approval": 0,
+        "excluded": 0,
+        "skipped": 0,
+    }
     vouchers = Compensation.objects.filter(grant_key__startswith=f"incident:{delay.pk}:")
     assert vouchers.count() == 16 and set(vouchers.values_list("status", flat=True)) == {"approved"}
-    assert OutboxMessage.objects.filter(event_key=f"incident:{delay.pk}:notice").count() == 32
+    assert (
+        OutboxMessage.objects.filter(
+            event_key__startswith=f"incident:{delay.pk}:case:", event="incident_notice"
+        ).count()
+        == 32
+    )
 
     typhoon = Incident.objects.get(code="PVG-TYPHOON")
     assert typhoon.force_majeure and typhoon.force_majeure_by is not None

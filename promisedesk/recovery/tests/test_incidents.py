@@ -25,7 +25,14 @@ pytestmark = pytest.mark.django_db
 def test_declare_checks_the_span_and_the_services(api: Any, airline: Any) -> None:
     incident = declare(api)
     assert incident["code"] == "ES5199" and incident["services"] == ["flight"] and incident["status"] == "open"
-    assert incident["counts"] == {"affected": 0, "notified": 0, "compensated": 0, "excluded": 0, "skipped": 0}
+    assert incident["counts"] == {
+        "affected": 0,
+        "notified": 0,
+        "compensated": 0,
+        "awaiting_approval": 0,
+        "excluded": 0,
+        "skipped": 0,
+    }
 
     backwards = api.post(
         "/incidents",
@@ -132,7 +139,9 @@ def test_notify_tells_each_customer_once_per_channel_in_their_language_and_zone(
     assert progress["status"] == "done" and progress["processed"] == 4 and progress["changed"] == 4
     assert progress["percent"] == 100
 
-    messages = OutboxMessage.objects.filter(event_key=f"incident:{incident['id']}:notice")
+    messages = OutboxMessage.objects.filter(
+        event_key__startswith=f"incident:{incident['id']}:case:", event="incident_notice"
+    )
     assert Counter(messages.values_list("channel", flat=True)) == {"email": 4, "sms": 4}
     english = messages.get(channel="email", recipient="p1@example.com")
     assert "thunderstorms on the route" in english.body and "2026-03-02 09:30 (Europe/London time)" in english.body
@@ -235,11 +244,19 @@ def test_per_promise_liability_pays_by_the_promise_unless_force_majeure(manager_
     assert not Compensation.objects.filter(breach__case__in=storm_hit).exists()
     assert not Breach.objects.filter(case__in=hotel).exists()
     delay_counts = manager_api.get(f"/incidents/{delay['id']}").json()["counts"]
-    assert delay_counts == {"affected": 3, "notified": 0, "compensated": 2, "excluded": 0, "skipped": 1}
+    assert delay_counts == {
+        "affected": 3,
+        "notified": 0,
+        "compensated": 2,
+        "awaiting_approval": 0,
+        "excluded": 0,
+        "skipped": 1,
+    }
     typhoon_counts = manager_api.get(f"/incidents/{typhoon['id']}").json()["counts"]
     assert typhoon_counts["excluded"] == 2 and typhoon_counts["compensated"] == 0
     skipped = manager_api.get(f"/incidents/{delay['id']}/cases", state="skipped").json()["items"]
-    assert [row["case"] for row in skipped] == [hotel[0].pk] and "does not apply" in skipped[0]["outcome_note"]
+    assert [row["case"] for row in skipped] == [hotel[0].pk] and skipped[0]["outcome_code"] == "promise_not_applicable"
+    assert skipped[0]["outcome_note"] == "promise not on the case"
 
     # a second liability run pays nobody twice, and a grant run leaves liability-paid cases alone
     manager_api.post(f"/incidents/{delay['id']}/compensate", {"mode": "liability", "promise_code": "boarding-info"})
@@ -357,18 +374,18 @@ def test_a_run_that_breaks_is_marked_failed_and_the_worker_goes_on(
     for incident in (broken, fine):
         api.post(f"/incidents/{incident['id']}/attach/references", {"references": ["FLT-P-0", "FLT-P-1", "FLT-P-2"]})
         api.post(f"/incidents/{incident['id']}/notify", {})
-    real = bulk.notify_case
+    real = bulk._advance
 
-    def flaky(run: Any, link: Any, now: datetime) -> str | None:
+    def flaky(run: Any, *args: Any) -> bool:
         if run.incident.code == "ES5199":
-            raise RuntimeError("the template engine fell over")
-        return real(run, link, now)
+            raise RuntimeError("the cursor fell over")
+        return real(run, *args)
 
-    monkeypatch.setattr(bulk, "notify_case", flaky)
+    monkeypatch.setattr(bulk, "_advance", flaky)
     result = run_bulk(airline.clock.now)
     assert result.failed == 1 and result.finished == 1
     failed = api.get(f"/incidents/{broken['id']}").json()["runs"][0]
-    assert failed["status"] == "failed" and "the template engine fell over" in failed["last_error"]
+    assert failed["status"] == "failed" and "the cursor fell over" in failed["last_error"]
     assert api.get(f"/incidents/{broken['id']}").json()["counts"]["notified"] == 0  # the batch was rolled back
     assert api.get(f"/incidents/{fine['id']}").json()["counts"]["notified"] == 3
 
