@@ -36,7 +36,8 @@ from django.utils import translation
 
 from promisedesk.accounts.roles import MANAGER_GROUP
 from promisedesk.escalations.messages import staff_language
-from promisedesk.notifications.models import Channel, NotificationTemplate, OutboxMessage
+from promisedesk.notifications.models import NotificationTemplate, OutboxMessage
+from promisedesk.notifications.outbox import staff_emails
 from promisedesk.notifications.templating import render_builtin, render_override
 
 from .models import AlertKind, CapaAlert, CapaEvent, CorrectiveAction
@@ -190,18 +191,13 @@ def _messages(action: CorrectiveAction, kind: str, addresses: list[str], work: _
         return []
     language = staff_language()
     subject, body = work.render(_context(action, kind, language))
-    event_key = f"capa:{action.pk}:{kind}:{int(action.due_at.timestamp())}"
-    return [
-        OutboxMessage(
-            event_key=event_key,
-            event=TEMPLATE,
-            recipient=address,
-            channel=Channel.EMAIL,
-            language=language,
-            subject=subject,
-            body=body,
-            next_attempt_at=work.now,
-            created_at=work.now,
-        )
-        for address in addresses
-    ]
+    return staff_emails(
+        addresses,
+        event_key=f"capa:{action.pk}:{kind}:{int(action.due_at.timestamp())}",
+        template=TEMPLATE,
+        language=language,
+        subject=subject,
+        body=body,
+        send_at=work.now,
+        now=work.now,
+    )

@@ -38,6 +38,7 @@ from .steps import StepFields
 MAX_ACCOUNT = 10_000
 MAX_REASON = 2_000
 SUMMARY_LENGTH = 200
+BREACH_PREFIX = "breach-"
 
 
 def _text(value: str, field: str, *, required: bool, limit: int) -> str:
@@ -80,14 +81,33 @@ def _category(code: str | None) -> ComplaintCategory | None:
     return found
 
 
-def _existing(external_ref: str) -> tuple[Complaint, bool] | None:
+def _existing(external_ref: str, customer_id: int, about: Case | None) -> tuple[Complaint, bool] | None:
+    """The complaint this reference already opened, when it is the same customer's about the same case.
+
+    A reference naming another customer's case (or another case of theirs) is refused without
+    telling what it names, so a reference cannot be used to look at someone else's complaint.
+    """
     case = Case.objects.filter(external_ref=external_ref).first()
     if case is None:
         return None
     found = Complaint.objects.select_related("case").filter(case=case).first()
-    if found is None:
-        raise Conflict("external_ref_taken", f"{external_ref!r} names a case that is not a complaint", "external_ref")
+    about_id = about.pk if about is not None else None
+    if found is None or case.customer_id != customer_id or case.about_id != about_id:
+        raise Conflict("external_ref_taken", f"{external_ref!r} is already used for another case", "external_ref")
     return found, False
+
+
+def _check_reference(external_ref: str | None, source_breach: Breach | None) -> None:
+    """`breach-…` references belong to the complaints promisedesk raises itself (see `auto.py`)."""
+    if external_ref and external_ref.startswith(BREACH_PREFIX) and source_breach is None:
+        raise DomainError(
+            "reserved_reference", f"references starting with {BREACH_PREFIX!r} are reserved", "external_ref"
+        )
+
+
+def _check_opened_at(opened_at: datetime | None, about: Case | None) -> None:
+    if opened_at is not None and about is not None and opened_at < about.opened_at:
+        raise DomainError("before_case", "a complaint cannot open before the case it is about", "opened_at")
 
 
 def summary_of(account: str) -> str:
@@ -121,7 +141,10 @@ def do_open_complaint(
     The customer is the one named, or the customer of the case complained about; a
     complaint about another customer's case is refused (`not_your_case`). The service is
     the one named, else that of the case complained about. The same `external_ref`
-    returns the complaint opened the first time, even when two requests race. The
+    returns the complaint opened the first time, even when two requests race, but only to
+    the same customer about the same case (else `external_ref_taken`); `breach-…` references
+    are kept for raised complaints (`reserved_reference`), and a complaint does not open
+    before the case it is about (`before_case`). The
     department (and person) responsible get the case, recorded as `assigned`. The amount in
     dispute is the complaint case's price (a promise may refund a share of it).
     """
@@ -130,9 +153,11 @@ def do_open_complaint(
     _choice(remedy_wanted, Remedy.values, "remedy_wanted")
     _choice(severity, Severity.values, "severity")
     _choice(channel, Channel.values, "channel")
-    if external_ref and (found := _existing(external_ref)) is not None:
-        return found
+    _check_reference(external_ref, source_breach)
     about, customer = _about(about_case_id, customer_id)
+    if external_ref and (found := _existing(external_ref, customer, about)) is not None:
+        return found
+    _check_opened_at(opened_at, about)
     chosen_category = _category(category)
     service = service_code or (about.service.code if about is not None else None)
     if not service:
@@ -155,7 +180,7 @@ def do_open_complaint(
             about=about,
         )
         if not created:  # a racing request with the same reference won: its complaint came with it
-            return _existing(case.external_ref or "") or (Complaint.objects.get(case=case), False)
+            return _existing(case.external_ref or "", customer, about) or (Complaint.objects.get(case=case), False)
         complaint = Complaint.objects.create(
             case=case,
             account=account,
@@ -286,20 +311,24 @@ def do_handover(
     department: str | None,
     assignee: str | int | None = None,
     reason: str,
-) -> CaseEvent | None:
+) -> CaseEvent:
     """Hand the complaint to another department (and person), saying why.
 
     Recorded on the complaint case as `assigned` {department, assignee, from_department,
-    from_assignee} with the reason as its note; None when nothing changes. An open
-    follow-up goes with the complaint to its new owner.
+    from_assignee} with the reason as its note; a handover that changes nothing is refused
+    (`nothing_changes`). An open follow-up goes with the complaint: to the new person, else to
+    the new department's lead, else it stays with its owner.
     """
     reason = _text(reason, "reason", required=True, limit=MAX_REASON)
     with transaction.atomic():
         locked = lock(complaint)
         event = do_assign(locked.case, actor=actor, now=now, department=department, assignee=assignee, note=reason)
+        if event is None:
+            raise Conflict("nothing_changes", "the complaint is already with that department and person", "department")
         follow_up = locked.follow_up_commitment
-        if event is not None and follow_up is not None and follow_up.is_open:
-            new_owner = Case.objects.values_list("assignee", flat=True).get(pk=locked.case_id)
+        if follow_up is not None and follow_up.is_open:
+            case = Case.objects.select_related("department").get(pk=locked.case_id)
+            new_owner = case.assignee_id or (case.department.lead_id if case.department is not None else None)
             if new_owner is not None and new_owner != follow_up.owner_id:
                 follow_up.owner_id = new_owner
                 follow_up.save(update_fields=["owner"])

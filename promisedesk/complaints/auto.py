@@ -19,12 +19,14 @@ from django.conf import settings
 from django.db import IntegrityError
 from django.db.models import Q
 from django.db.models.functions import Coalesce
+from django.utils import translation
+from django.utils.translation import gettext
 
 from promisedesk.breaches.models import Breach, Source, Status
 from promisedesk.cases.models import CaseKind
 from promisedesk.errors import DomainError
 
-from .actions import do_open_complaint
+from .actions import BREACH_PREFIX, do_open_complaint
 from .models import Remedy, Severity
 
 MODES = ("claims", "all", "none")
@@ -44,12 +46,16 @@ class RaiseResult:
     already: int = 0
     refused: int = 0
 
+    def __bool__(self) -> bool:
+        """True when the round opened or refused something (worth a line in a summary)."""
+        return bool(self.opened or self.refused)
+
     def __str__(self) -> str:
         return f"complaints raised {self.opened} (already raised {self.already}, refused {self.refused})"
 
 
 def external_ref(breach_id: int) -> str:
-    return f"breach-{breach_id}"
+    return f"{BREACH_PREFIX}{breach_id}"
 
 
 def breaches_owed(now: datetime, chosen: str) -> list[Breach]:
@@ -73,13 +79,15 @@ def breaches_owed(now: datetime, chosen: str) -> list[Breach]:
 
 
 def account_of(breach: Breach) -> str:
-    promise = (
-        breach.commitment.promise_version.statement_in(breach.case.customer.locale)
-        if (breach.commitment is not None and breach.commitment.promise_version is not None)
-        else (breach.promise_code or "")
-    )
-    lines = [breach.description.strip(), f"« {promise} »" if promise else ""]
-    return "\n".join(line for line in lines if line) or f"Promise {breach.promise_code or ''} was not kept."
+    """The complaint's account: the customer's own words when they claimed the breach, else a
+    fixed sentence in the customer's language naming the promise (never staff text)."""
+    if breach.source == Source.CLAIM and breach.description.strip():
+        return breach.description.strip()
+    customer = breach.case.customer
+    version = breach.commitment.promise_version if breach.commitment is not None else None
+    promise = version.statement_in(customer.locale) if version is not None else (breach.promise_code or "")
+    with translation.override(customer.locale):
+        return gettext("We did not keep our promise to you: “%(promise)s”.") % {"promise": promise}
 
 
 def raise_for_breaches(now: datetime) -> RaiseResult:

@@ -8,6 +8,8 @@ step carries its reason, which the database insists on.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -55,6 +57,12 @@ class Step(models.TextChoices):
 
 
 STEP_ORDER: tuple[str, ...] = tuple(Step.values)
+
+
+def next_step(taken: Iterable[str]) -> str | None:
+    """The first recovery step neither done nor skipped, given the steps recorded (None: all are)."""
+    recorded = set(taken)
+    return next((step for step in STEP_ORDER if step not in recorded), None)
 
 
 class StepStatus(models.TextChoices):

@@ -10,6 +10,7 @@ from promisedesk.breaches.compensations import approval_limit
 from promisedesk.breaches.models import CompensationStatus
 from promisedesk.cases.models import CaseEvent
 from promisedesk.commitments.models import Commitment
+from promisedesk.desk.display import event_label
 
 from . import selectors
 from .models import STEP_ORDER, Complaint, RecoveryStep, Step
@@ -53,6 +54,11 @@ def _may(user: Any, grant: Any, status: str) -> bool:
     return limit is None or (grant.amount is not None and grant.amount <= limit)
 
 
+def _labelled(events: list[CaseEvent]) -> list[tuple[CaseEvent, str]]:
+    """Each event with its label in the reader's language, as the desk's case page shows it."""
+    return [(event, event_label(event.type)) for event in events]
+
+
 def complaint_page(complaint: Complaint, now: datetime, language: str, user: Any) -> dict[str, Any]:
     full = selectors.detail(complaint)
     current = full.current_step
@@ -77,8 +83,8 @@ def complaint_page(complaint: Complaint, now: datetime, language: str, user: Any
         "may_approve": _may(user, grant, CompensationStatus.PROPOSED),
         "may_issue": _may(user, grant, CompensationStatus.APPROVED),
         "limit": approval_limit(user, grant.currency) if grant is not None else None,
-        "about_events": full.about_events,
-        "events": events,
+        "about_events": _labelled(full.about_events),
+        "events": _labelled(events),
         "category": complaint.category.name_in(language) if complaint.category else "",
         "now": now,
     }

@@ -18,7 +18,7 @@ from promisedesk.cases.models import CaseEvent
 from promisedesk.commitments.models import OPEN_STATES, Commitment
 from promisedesk.errors import NotFound
 
-from .models import STEP_ORDER, Complaint, ComplaintStatus, RecoveryStep
+from .models import STEP_ORDER, Complaint, ComplaintStatus, RecoveryStep, next_step
 
 ACTIVE = "active"  # open or resolved: everything not closed
 STATUS_FILTERS = (ACTIVE, "all", *ComplaintStatus.values)
@@ -66,8 +66,7 @@ def complaints(
 
 def current_step(complaint: Complaint) -> str | None:
     """The first step neither done nor skipped (uses prefetched steps when there are some)."""
-    taken = {row.step for row in complaint.steps.all()}
-    return next((step for step in STEP_ORDER if step not in taken), None)
+    return next_step(row.step for row in complaint.steps.all())
 
 
 def get_complaint(complaint_id: int) -> Complaint:
@@ -89,8 +88,7 @@ class ComplaintDetail:
 
     @property
     def current_step(self) -> str | None:
-        taken = {row.step for row in self.steps}
-        return next((step for step in STEP_ORDER if step not in taken), None)
+        return next_step(row.step for row in self.steps)
 
     def step(self, name: str) -> RecoveryStep | None:
         return next((row for row in self.steps if row.step == name), None)

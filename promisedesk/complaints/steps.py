@@ -25,12 +25,15 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.utils import translation
+from django.utils.translation import gettext
 
 from promisedesk.cases.actions import do_add_note, do_append_event, do_record_oral_commitment
 from promisedesk.cases.models import CaseEvent
 from promisedesk.errors import DomainError
 
 from .models import Complaint, ComplaintStatus
+from .selectors import grant_key
 
 ACKNOWLEDGED = "complaint_acknowledged"
 APOLOGY = "apology_given"
@@ -38,15 +41,12 @@ OFFERED = "solution_offered"
 FOLLOWED_UP = "follow_up_done"
 APOLOGY_WAYS = ("message", "phone", "in_person")
 MAX_TEXT = 4_000
-# The follow-up as the customer reads it among their promises, in their language.
-FOLLOW_UP_STATEMENTS = {
-    "zh-Hans": "我们会回访您,确认问题已妥善解决。",
-    "en": "We will check back with you that everything is put right.",
-}
 
 
 def follow_up_statement(locale: str) -> str:
-    return FOLLOW_UP_STATEMENTS["zh-Hans" if locale.lower().startswith("zh") else "en"]
+    """The follow-up as the customer reads it among their promises, in their language."""
+    with translation.override(locale):
+        return gettext("We will check back with you that everything is put right.")
 
 
 def follow_up_delay() -> timedelta:
@@ -84,11 +84,18 @@ ALLOWED = {
 }
 
 
-def check(step: str, fields: StepFields) -> None:
-    """Refuse a field that belongs to another step: it would be silently lost."""
-    stray = sorted(fields.given() - ALLOWED[step])
+def check(step: str, fields: StepFields, *, done: bool = True) -> None:
+    """Refuse a field that belongs to another step, or any field on a skip: it would be silently lost."""
+    stray = sorted(fields.given() - (ALLOWED[step] if done else set()))
     if stray:
-        raise DomainError("unknown_field", f"{stray[0]} is not part of the {step} step", stray[0])
+        why = f"{stray[0]} is not part of the {step} step" if done else f"a skipped {step} step takes no {stray[0]}"
+        raise DomainError("unknown_field", why, stray[0])
+
+
+def _optional(value: str, name: str, limit: int = MAX_TEXT) -> str:
+    from .actions import _text
+
+    return _text(value, name, required=False, limit=limit)
 
 
 def _required(value: str, name: str) -> str:
@@ -115,12 +122,12 @@ def _acknowledge(complaint: Complaint, actor: User | None, now: datetime) -> Non
 def listen(
     complaint: Complaint, *, actor: User | None, now: datetime, done: bool, reason: str, fields: StepFields
 ) -> dict[str, Any]:
-    check("listen", fields)
+    check("listen", fields, done=done)
     if not done:
         return {}
-    account = (fields.account or "").strip()
-    if len(account) > 10_000:
-        raise DomainError("too_long", "the account has at most 10000 characters", "account")
+    from .actions import MAX_ACCOUNT
+
+    account = _optional(fields.account, "account", MAX_ACCOUNT)
     _acknowledge(complaint, actor, now)
     return {"account": account} if account else {}
 
@@ -131,12 +138,12 @@ def apologise(
     from promisedesk.notifications.events import case_link
     from promisedesk.notifications.outbox import queue_for_customer
 
-    check("apologise", fields)
+    check("apologise", fields, done=done)
     if not done:
         return {}
     if fields.how not in APOLOGY_WAYS:
         raise DomainError("invalid", f"how is one of {', '.join(APOLOGY_WAYS)}", "how")
-    words = (fields.note or "").strip()[:MAX_TEXT]
+    words = _optional(fields.note, "note")
     _acknowledge(complaint, actor, now)  # an apology acknowledges a complaint nobody listened to first
     _event(complaint, actor, now, APOLOGY, data={"how": fields.how}, visible_to_customer=True)
     queued = 0
@@ -168,7 +175,7 @@ def apologise(
 def collect_facts(
     complaint: Complaint, *, actor: User | None, now: datetime, done: bool, reason: str, fields: StepFields
 ) -> dict[str, Any]:
-    check("collect_facts", fields)
+    check("collect_facts", fields, done=done)
     if not done:
         return {}
     note = _required(fields.note, "note")
@@ -188,7 +195,7 @@ def offer(
 ) -> dict[str, Any]:
     from promisedesk.breaches.compensations import do_propose_grant
 
-    check("offer", fields)
+    check("offer", fields, done=done)
     if not done:
         return {}
     solution = _required(fields.solution, "solution")
@@ -196,7 +203,7 @@ def offer(
     if fields.compensation_kind:
         grant, _created = do_propose_grant(
             complaint.case,
-            key=f"complaint:{complaint.pk}",
+            key=grant_key(complaint.pk),
             kind=fields.compensation_kind,
             amount=fields.compensation_amount,
             reason=solution,
@@ -221,16 +228,16 @@ def offer(
 def tell_result(
     complaint: Complaint, *, actor: User | None, now: datetime, done: bool, reason: str, fields: StepFields
 ) -> dict[str, Any]:
-    check("tell_result", fields)
+    if not done:  # the customer is always told the result of their complaint
+        raise DomainError(
+            "step_required", "tell the customer the result: this step cannot be skipped", "step", status=409
+        )
+    check("tell_result", fields, done=done)
     due = fields.follow_up_at or now + follow_up_delay()
     if due <= now:
         raise DomainError("in_past", "the follow-up must lie after now", "follow_up_at")
-    if done:
-        outcome = _required(fields.outcome, "outcome")
-        _event(complaint, actor, now, "resolved", note=outcome, visible_to_customer=True)
-    else:
-        outcome = ""
-        _event(complaint, actor, now, "resolved", note=reason, visible_to_customer=False)
+    outcome = _required(fields.outcome, "outcome")
+    _event(complaint, actor, now, "resolved", note=outcome, visible_to_customer=True)
     owner = complaint.case.assignee or actor
     commitment = do_record_oral_commitment(
         complaint.case,
@@ -254,7 +261,7 @@ def follow_up(
 
     from .actions import check_root_cause, close_locked
 
-    check("follow_up", fields)
+    check("follow_up", fields, done=done)
     root_cause = check_root_cause(fields.root_cause) if fields.root_cause.strip() else complaint.root_cause
     note = ""
     if done:

@@ -10,15 +10,18 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from promisedesk.breaches.compensations import do_approve_compensation, do_issue_compensation
-from promisedesk.breaches.models import RootCause
+from promisedesk.breaches.compensations import approval_limit, do_approve_compensation, do_issue_compensation
+from promisedesk.breaches.models import Compensation, RootCause
 from promisedesk.desk.access import actor, staff_required
-from promisedesk.desk.display import error_text
+from promisedesk.desk.display import above_limit_text
+from promisedesk.desk.display import error_text as desk_error_text
+from promisedesk.desk.forms import ApproveForm, IssueForm, errors_text
 from promisedesk.errors import DomainError
+from promisedesk.lib.money import format_money
 
 from . import selectors
 from .actions import do_close_complaint, do_handover, do_open_complaint, do_record_step
@@ -27,6 +30,27 @@ from .models import STEP_ORDER, Complaint, Step
 from .page import complaint_page
 
 PAGE_SIZE = 50
+# What the complaint forms say for the refusals only complaints make, in the reader's language.
+ERROR_TEXTS: dict[str, Any] = {
+    "not_your_case": gettext_lazy("That case belongs to another customer."),
+    "step_out_of_order": gettext_lazy("Take or skip the earlier steps first."),
+    "step_recorded": gettext_lazy("This step is already recorded."),
+    "steps_open": gettext_lazy("A complaint closes after its follow-up is done or skipped."),
+    "complaint_closed": gettext_lazy("The complaint is closed."),
+    "unknown_category": gettext_lazy("That is not a complaint category in the list."),
+    "in_past": gettext_lazy("The follow-up must fall after now."),
+    "external_ref_taken": gettext_lazy("That reference is already used for another case."),
+    "reserved_reference": gettext_lazy("References starting with “breach-” are reserved for promisedesk."),
+    "step_required": gettext_lazy("The customer must be told the result: this step cannot be skipped."),
+    "nothing_changes": gettext_lazy("The complaint is already with that department and person."),
+    "before_case": gettext_lazy("A complaint cannot open before the case it is about."),
+}
+
+
+def error_text(exc: DomainError) -> str:
+    """The refusal in the reader's language: the complaint's own texts first, then the desk's."""
+    text = ERROR_TEXTS.get(exc.code)
+    return str(text) if text is not None else desk_error_text(exc)
 
 
 def _language() -> str:
@@ -215,14 +239,28 @@ def compensation(request: HttpRequest, complaint_id: int, what: str) -> HttpResp
     grant = selectors.detail(found, timeline_limit=0).compensation
     if grant is None or what not in ("approve", "issue"):
         raise Http404("no compensation")
+    form = ApproveForm(request.POST) if what == "approve" else IssueForm(request.POST)
+    if not form.is_valid():  # the same forms and checks as the desk's compensation buttons
+        messages.error(request, errors_text(form))
+        return redirect("complaints:complaint", complaint_id=found.pk)
+    data, who, now = form.cleaned_data, actor(request), timezone.now()
     try:
         if what == "approve":
-            do_approve_compensation(grant, actor=actor(request), now=timezone.now())
+            do_approve_compensation(grant, actor=who, now=now, amount=data["amount"], note=data["note"])
         else:
-            reference = (request.POST.get("reference") or "").strip()[:100]
-            do_issue_compensation(grant, actor=actor(request), now=timezone.now(), reference=reference)
+            do_issue_compensation(grant, actor=who, now=now, reference=data["reference"])
     except DomainError as exc:
-        messages.error(request, error_text(exc))
+        messages.error(request, _compensation_error(exc, grant, who, data.get("amount")))
     else:
         messages.success(request, _("Compensation approved.") if what == "approve" else _("Compensation issued."))
     return redirect("complaints:complaint", complaint_id=found.pk)
+
+
+def _compensation_error(exc: DomainError, grant: Compensation, who: Any, amount: Any) -> str:
+    """Above the approver's limit says the limit, as on the desk; any other refusal its own sentence."""
+    if exc.code != "above_limit":
+        return error_text(exc)
+    currency = grant.currency
+    shown = format_money(amount if amount is not None else grant.amount, currency) or ""
+    limit = format_money(approval_limit(who, currency), currency)
+    return above_limit_text(f"{shown} {currency}", f"{limit} {currency}")

@@ -414,7 +414,11 @@ class Story:
         offer = say(person, f"退还差额{plan.price}元,并致歉。", f"We refund the difference of CNY {plan.price}.")
         pick = zlib.crc32(plan.external_ref.encode())  # which complaints go which way, the same on every run
         if pick % 4 == 1:  # the guest's photo of the bill says it all: nothing more to look into
-            shown = "The guest's photo of the bill shows the overcharge plainly."
+            shown = say(
+                person,
+                "客人的账单照片清楚显示了多收的费用。",
+                "The guest's photo of the bill shows the overcharge plainly.",
+            )
             plan.add(done - timedelta(minutes=10), "recovery", "chen.jing", step="collect_facts", skip=shown)
         else:
             plan.add(

@@ -11,8 +11,8 @@ from django.utils import translation
 
 from promisedesk.cases.models import CaseEvent
 from promisedesk.commitments.models import Commitment, State
-from promisedesk.notifications.models import Channel, OutboxMessage
-from promisedesk.notifications.outbox import render_message
+from promisedesk.notifications.models import OutboxMessage
+from promisedesk.notifications.outbox import render_message, staff_emails
 
 from .models import Escalation, Role
 
@@ -72,22 +72,17 @@ def staff_messages(
     """One email per distinct address told, held back until `notify` (inside business hours)."""
     language = staff_language()
     subject, body = render_message(TEMPLATE, language, _context(row, commitment, reached, language))
-    addresses = dict.fromkeys(p.email for p in people)  # two people sharing one address get one email
-    return [
-        OutboxMessage(
-            event_key=f"escalation:{row.pk}",
-            event=TEMPLATE,
-            recipient=address,
-            channel=Channel.EMAIL,
-            language=language,
-            subject=subject,
-            body=body,
-            case_id=commitment.case_id,
-            next_attempt_at=notify,
-            created_at=now,
-        )
-        for address in addresses
-    ]
+    return staff_emails(
+        (p.email for p in people),
+        event_key=f"escalation:{row.pk}",
+        template=TEMPLATE,
+        language=language,
+        subject=subject,
+        body=body,
+        send_at=notify,
+        now=now,
+        case_id=commitment.case_id,
+    )
 
 
 def timeline_entry(

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 
-from promisedesk.cases.models import Case, CaseEvent
+from promisedesk.cases.models import Case, CaseEvent, CaseKind
 
 from .outbox import customer_language, queue_for_customer, queue_for_endpoints
 
@@ -102,12 +102,15 @@ def case_opened(case: Case, now: datetime) -> None:
         start, end = case.appointment_start, case.appointment_end
         window = appointment_window(start, end, zone) if start else None
         appointment = window_text(window) if window else ""
+        # A complaint is acknowledged as a complaint (with what it is about), not as a request.
+        complaint = case.kind == CaseKind.COMPLAINT
+        extra = {"about": case.about, "complaint_summary": case.summary} if complaint else {}
         queue_for_customer(
             customer=case.customer,
             case_id=case.pk,
             event_key=f"case:{case.pk}:received",
-            template="case_received",
-            context=_context(case, zone, promises=promises, appointment=appointment),
+            template="complaint_received" if complaint else "case_received",
+            context=_context(case, zone, promises=promises, appointment=appointment, **extra),
             now=now,
         )
     queue_for_endpoints(

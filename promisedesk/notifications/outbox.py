@@ -50,6 +50,36 @@ def render_message(template: str, language: str, context: dict[str, Any]) -> tup
         return render_builtin(template, context)
 
 
+def staff_emails(
+    addresses: Any,
+    *,
+    event_key: str,
+    template: str,
+    language: str,
+    subject: str,
+    body: str,
+    send_at: datetime,
+    now: datetime,
+    case_id: int | None = None,
+) -> list[OutboxMessage]:
+    """Unsaved outbox rows of one rendered email to each distinct address, to insert with the change."""
+    return [
+        OutboxMessage(
+            event_key=event_key,
+            event=template,
+            recipient=address,
+            channel=Channel.EMAIL,
+            language=language,
+            subject=subject,
+            body=body,
+            case_id=case_id,
+            next_attempt_at=send_at,
+            created_at=now,
+        )
+        for address in dict.fromkeys(addresses)  # two people sharing one address get one email
+    ]
+
+
 def queue_for_customer(
     *, customer: Customer, case_id: int | None, event_key: str, template: str, context: dict[str, Any], now: datetime
 ) -> list[OutboxMessage]:

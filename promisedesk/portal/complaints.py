@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from promisedesk.breaches.models import Compensation
 from promisedesk.cases.models import Case, CaseKind
-from promisedesk.complaints.models import STEP_ORDER, Complaint, ComplaintStatus, Remedy
+from promisedesk.complaints.models import STEP_ORDER, Complaint, ComplaintStatus, Remedy, next_step
 from promisedesk.complaints.selectors import grant_key
 
 # What the customer is told, by the next step to be taken (None: every step is recorded).
@@ -60,7 +60,7 @@ class ComplaintStanding:
 def standing(complaint: Complaint, compensation: Compensation | None = None) -> ComplaintStanding:
     """Where one complaint stands, from its (prefetched) steps."""
     taken = {row.step for row in complaint.steps.all()}
-    current = next((step for step in STEP_ORDER if step not in taken), None)
+    current = next_step(taken)
     text = CLOSED if complaint.status == ComplaintStatus.CLOSED else WHERE_IT_STANDS[current]
     return ComplaintStanding(complaint, complaint.case, len(taken), str(text), compensation)
 

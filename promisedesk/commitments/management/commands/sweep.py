@@ -8,6 +8,7 @@ from django.utils import timezone
 from promisedesk.breaches.settlement import settle_all
 from promisedesk.commitments.management.instants import parse_instant
 from promisedesk.commitments.sweeper import BATCH, sweep
+from promisedesk.complaints.auto import raise_for_breaches
 
 
 class Command(BaseCommand):
@@ -30,4 +31,6 @@ class Command(BaseCommand):
         instant = parse_instant(now) if now else timezone.now()
         result = sweep(instant, batch)
         settled = settle_all(instant)
-        self.stdout.write(f"{result}, {settled} settled")
+        # Complaints about breaches that call for recovery, so a cron-only set-up raises them too.
+        raised = raise_for_breaches(instant)
+        self.stdout.write(f"{result}, {settled} settled" + (f", {raised}" if raised else ""))
