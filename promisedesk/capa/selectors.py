@@ -108,6 +108,7 @@ def board(query: QuerySet[CorrectiveAction], limit_checked: int = 30) -> list[Co
 
 
 def counts_by_status() -> dict[str, int]:
+    """How many actions are in each status."""
     from django.db.models import Count
 
     rows = CorrectiveAction.objects.values_list("status").annotate(n=Count("id")).order_by()

@@ -33,7 +33,7 @@ from promisedesk.breaches.models import Breach, Compensation
 from promisedesk.calendars.actions import do_create_calendar
 from promisedesk.calendars.compiled import clock_for
 from promisedesk.calendars.models import BusinessCalendar
-from promisedesk.capa.models import CorrectiveAction
+from promisedesk.capa.selectors import counts_by_status
 from promisedesk.cases.actions import (
     do_append_event,
     do_assign,
@@ -347,5 +347,4 @@ def count(report: Report) -> None:
     report.complaints = {status: n for status, n in complaints}
     report.incidents = Incident.objects.count()
     report.affected = IncidentCase.objects.count()
-    actions = CorrectiveAction.objects.values_list("status").annotate(n=Count("id")).order_by()
-    report.actions = {status: n for status, n in actions}
+    report.actions = counts_by_status()

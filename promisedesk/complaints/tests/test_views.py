@@ -117,3 +117,19 @@ def test_compensation_is_approved_within_the_limit_and_issued(desk, hotel, staff
     desk.post(reverse("complaints:compensation", args=[complaint.pk, "issue"]), {"reference": "V-1"})
     grant.refresh_from_db()
     assert grant.status == "issued" and grant.reference == "V-1"
+
+
+def test_the_queue_reads_as_many_complaints_in_as_few_queries(desk, hotel, stay_case):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for n in range(3):
+        assert open_one(desk, stay_case.pk, key=f"{n}" * 32).status_code == 302
+    with CaptureQueriesContext(connection) as few:
+        assert desk.get(reverse("complaints:queue")).status_code == 200
+    for n in range(3, 9):
+        assert open_one(desk, stay_case.pk, key=f"{n}" * 32).status_code == 302
+    with CaptureQueriesContext(connection) as many:
+        assert desk.get(reverse("complaints:queue")).status_code == 200
+    assert Complaint.objects.count() == 9
+    assert len(many) == len(few), [q["sql"] for q in many.captured_queries]

@@ -154,3 +154,25 @@ def test_admin_lists_incidents_read_only(client: Client, api: Any, airline: Any,
     client.force_login(boss)
     assert client.get(f"/admin/{path}/?q=ES").status_code == 200
     assert client.get(f"/admin/{path}/add/").status_code == 403
+
+
+def test_the_incident_page_reads_as_many_rows_in_as_few_queries(desk: Client, airline: Any, api: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    incident = declare(api)
+    page = f"/desk/incidents/{incident['id']}/"
+    airline.passengers(3)
+    desk.post(f"{page}attach/query/", {"open_only": "on"})
+    desk.post(f"{page}notify/", {"message": ""})
+    run_bulk(airline.clock.now)
+    with CaptureQueriesContext(connection) as few:
+        assert desk.get(page).status_code == 200
+    airline.passengers(12, first=100)
+    desk.post(f"{page}attach/query/", {"open_only": "on"})
+    desk.post(f"{page}notify/", {"message": ""})
+    run_bulk(airline.clock.now)
+    with CaptureQueriesContext(connection) as many:
+        page_with_more = desk.get(page)
+    assert page_with_more.status_code == 200 and IncidentCase.objects.count() == 15
+    assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
