@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Prefetch
 
 from promisedesk.breaches.models import Breach, Compensation, Source, Status
-from promisedesk.cases.models import Attachment, Case, CaseEvent
+from promisedesk.cases.models import Attachment, Case, CaseEvent, CaseKind
 from promisedesk.commitments.models import OPEN_STATES, Commitment, State
 from promisedesk.notifications.events import appointment_window, customer_zone, window_text
 
@@ -222,7 +222,7 @@ def updates(case: Case, language: str) -> list[UpdateRow]:
         rows.append(
             UpdateRow(
                 event=event,
-                label=wording.event_label(event.type, data, moved=moved),
+                label=wording.event_label(event.type, data, moved=moved, complaint=case.kind == CaseKind.COMPLAINT),
                 mine=rules.is_customers_own(event),
                 note=note,
                 details=details,

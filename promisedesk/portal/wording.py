@@ -95,8 +95,13 @@ ERROR_TEXTS: dict[str, Any] = {
 }
 
 
-def event_label(event_type: str, data: dict[str, Any] | None = None, *, moved: bool = False) -> str:
-    """The customer's words for a timeline entry; their own messages and moved appointments have their own."""
+def event_label(
+    event_type: str, data: dict[str, Any] | None = None, *, moved: bool = False, complaint: bool = False
+) -> str:
+    """The customer's words for a timeline entry; their own messages, moved appointments and the
+    opening of a complaint have their own."""
+    if event_type == "case_opened" and complaint:
+        return _("We received your complaint")
     if event_type == "customer_replied":
         if (data or {}).get("kind") == "information":
             return _("You added information")

@@ -134,6 +134,8 @@ def test_a_complaint_from_the_customers_page_to_the_follow_up(
     expect(tab.locator("#complaint .compensation .how")).to_have_text("issued")
     expect(tab.locator("#complaint .reference")).to_have_text("RF-138")
     expect(tab.locator("li.update", has_text="We checked back with you")).to_have_count(1)
+    expect(tab.locator("li.update", has_text="We received your complaint")).to_have_count(1)
+    expect(tab.locator("li.update", has_text="We received your request")).to_have_count(0)
     expect(tab.locator("li.update", has_text="We refunded CNY 138 to your card")).to_have_count(1)
     expect(tab.locator("body")).not_to_contain_text("folio")  # staff notes stay on the desk
     tab.set_viewport_size({"width": 375, "height": 740})
