@@ -165,22 +165,43 @@ def _too_many(request: HttpRequest, case: Case, language: str, form: Any, name: 
     return _render(request, case, language, status=429, **{name: form})
 
 
+def _submit(
+    request: HttpRequest,
+    case: Case,
+    language: str,
+    form: Any,
+    name: str,
+    act: Callable[[dict[str, Any]], str],
+    refused: DomainError | None = None,
+) -> HttpResponse:
+    """What every customer form does once posted: pace, validate, act, then show where it went.
+
+    `act` takes the cleaned data and returns the URL to see next; a DomainError it raises (or
+    `refused`, a refusal found before the form was read) shows the form again with its words.
+    """
+    if _limited(request):
+        return _too_many(request, case, language, form, name)
+    status = 400
+    if refused is not None:
+        status = _failed(form, refused)
+    elif form.is_valid():
+        try:
+            return _see_other(act(form.cleaned_data), language)
+        except DomainError as exc:
+            status = _failed(form, exc)
+    return _render(request, case, language, status=status, **{name: form})
+
+
 @require_POST
 @_posted
 def reply(request: HttpRequest, case: Case, language: str) -> HttpResponse:
     """The customer's reply: a visible `customer_replied` entry (reopening a closed case)."""
-    form = ReplyForm(request.POST)
-    if _limited(request):
-        return _too_many(request, case, language, form, "reply_form")
-    status = 400
-    if form.is_valid():
-        try:
-            do_customer_message(case, now=timezone.now(), key=form.cleaned_data["key"], text=form.cleaned_data["text"])
-        except DomainError as exc:
-            status = _failed(form, exc)
-        else:
-            return _see_other(_page_url(case, language, "reply", "#updates"), language)
-    return _render(request, case, language, status=status, reply_form=form)
+
+    def act(data: dict[str, Any]) -> str:
+        do_customer_message(case, now=timezone.now(), key=data["key"], text=data["text"])
+        return _page_url(case, language, "reply", "#updates")
+
+    return _submit(request, case, language, ReplyForm(request.POST), "reply_form", act)
 
 
 @csrf_exempt
@@ -205,51 +226,35 @@ def information(request: HttpRequest, token: str) -> HttpResponse:
 @csrf_protect
 @_posted
 def _information(request: HttpRequest, case: Case, language: str) -> HttpResponse:
+    def act(data: dict[str, Any]) -> str:
+        do_customer_message(
+            case,
+            now=timezone.now(),
+            key=data["key"],
+            text=data["text"],
+            kind=SubmissionKind.INFORMATION,
+            upload=data.get("file"),
+        )
+        return _page_url(case, language, "information", "#updates")
+
+    too_large = getattr(request, "upload_too_large", False)
+    refused = DomainError("file_too_large", "", "file", status=413) if too_large else None
     form = InformationForm(request.POST, request.FILES)
-    if _limited(request):
-        return _too_many(request, case, language, form, "info_form")
-    status = 400
-    if getattr(request, "upload_too_large", False):
-        status = _failed(form, DomainError("file_too_large", "", "file", status=413))
-    elif form.is_valid():
-        try:
-            do_customer_message(
-                case,
-                now=timezone.now(),
-                key=form.cleaned_data["key"],
-                text=form.cleaned_data["text"],
-                kind=SubmissionKind.INFORMATION,
-                upload=form.cleaned_data.get("file"),
-            )
-        except DomainError as exc:
-            status = _failed(form, exc)
-        else:
-            return _see_other(_page_url(case, language, "information", "#updates"), language)
-    return _render(request, case, language, status=status, info_form=form)
+    return _submit(request, case, language, form, "info_form", act, refused)
 
 
 @require_POST
 @_posted
 def claim(request: HttpRequest, case: Case, language: str) -> HttpResponse:
     """A claim that one promise on the case was broken (once, however often it is sent)."""
-    form = ClaimForm(request.POST)
-    if _limited(request):
-        return _too_many(request, case, language, form, "claim_form")
-    status = 400
-    if form.is_valid():
-        try:
-            do_customer_claim(
-                case,
-                now=timezone.now(),
-                key=form.cleaned_data["key"],
-                commitment_id=form.cleaned_data["commitment"],
-                text=form.cleaned_data["text"],
-            )
-        except DomainError as exc:
-            status = _failed(form, exc)
-        else:
-            return _see_other(_page_url(case, language, "claim", "#claims"), language)
-    return _render(request, case, language, status=status, claim_form=form)
+
+    def act(data: dict[str, Any]) -> str:
+        do_customer_claim(
+            case, now=timezone.now(), key=data["key"], commitment_id=data["commitment"], text=data["text"]
+        )
+        return _page_url(case, language, "claim", "#claims")
+
+    return _submit(request, case, language, ClaimForm(request.POST), "claim_form", act)
 
 
 @require_POST
@@ -257,25 +262,19 @@ def claim(request: HttpRequest, case: Case, language: str) -> HttpResponse:
 def complain(request: HttpRequest, case: Case, language: str) -> HttpResponse:
     """A complaint about this case: what happened and what would put it right. It opens a complaint
     case of its own (once, however often the form is sent); the customer is taken to its page."""
-    form = ComplaintForm(request.POST)
-    if _limited(request):
-        return _too_many(request, case, language, form, "complaint_form")
-    status = 400
-    if form.is_valid():
-        try:
-            complaint, _created = do_customer_complaint(
-                case,
-                now=timezone.now(),
-                key=form.cleaned_data["key"],
-                text=form.cleaned_data["text"],
-                remedy_wanted=form.cleaned_data["remedy_wanted"],
-                remedy_detail=form.cleaned_data.get("remedy_detail") or "",
-            )
-        except DomainError as exc:
-            status = _failed(form, exc)
-        else:
-            return _see_other(_page_url(complaint.case, language, "complaint", "#complaint"), language)
-    return _render(request, case, language, status=status, complaint_form=form)
+
+    def act(data: dict[str, Any]) -> str:
+        complaint, _created = do_customer_complaint(
+            case,
+            now=timezone.now(),
+            key=data["key"],
+            text=data["text"],
+            remedy_wanted=data["remedy_wanted"],
+            remedy_detail=data.get("remedy_detail") or "",
+        )
+        return _page_url(complaint.case, language, "complaint", "#complaint")
+
+    return _submit(request, case, language, ComplaintForm(request.POST), "complaint_form", act)
 
 
 def _see_other(url: str, language: str) -> HttpResponse:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +40,37 @@ TWELVE, ONE_PM = (
     datetime(2026, 3, 2, h, 0, tzinfo=SHANGHAI) for h in (12, 13)
 )  # round the clock: warned at 12:00, 90 % 12:36, due 13:00
 TIMEOUT = 120
+
+
+@contextmanager
+def _uncommitted_alert(commitment: Any, *, at: datetime) -> Iterator[None]:
+    """A sweeper in another thread holding an alert on `commitment` written but not committed;
+    it commits when the block ends, and whatever it raised fails the test."""
+    from promisedesk.commitments.models import CommitmentAlert
+
+    inserted, release, failures = threading.Event(), threading.Event(), []
+
+    def writer() -> None:
+        try:
+            with transaction.atomic():
+                CommitmentAlert.objects.create(commitment=commitment, at=at, recorded_at=ONE_PM)
+                inserted.set()
+                assert release.wait(TIMEOUT)
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            inserted.set()
+            connection.close()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert inserted.wait(TIMEOUT)
+        yield
+    finally:
+        release.set()
+        thread.join(TIMEOUT)
+    assert not failures
 
 
 def _open_cases(api: Any, count: int) -> None:
@@ -131,34 +164,15 @@ def test_an_alert_committed_late_with_a_lower_id_is_not_skipped(api: Any, monkey
     Escalation.objects.all().delete()
     first, second = Commitment.objects.order_by("id")
     monkeypatch.setattr(pickup, "LOCK_TIMEOUT", "200ms")
-    inserted, release, failures = threading.Event(), threading.Event(), []
-
-    def slow_sweeper() -> None:
-        try:
-            with transaction.atomic():
-                CommitmentAlert.objects.create(commitment=first, at=TWELVE, recorded_at=ONE_PM)
-                inserted.set()
-                assert release.wait(TIMEOUT)
-        except BaseException as exc:
-            failures.append(exc)
-        finally:
-            inserted.set()
-            connection.close()
 
     # given an alert inserted but not committed, and a later one (a higher id) committed meanwhile
-    sweeper = threading.Thread(target=slow_sweeper)
-    sweeper.start()
-    try:
-        assert inserted.wait(TIMEOUT)
+    with _uncommitted_alert(first, at=TWELVE):
         CommitmentAlert.objects.create(commitment=second, at=TWELVE, recorded_at=ONE_PM)
 
         # when a worker escalates: it waits for the open insert, and gives up reading for this pass
         escalate_due(ONE_PM)
         assert not Escalation.objects.exists()
-    finally:
-        release.set()  # then once the slow one commits, the next pass schedules both chains
-        sweeper.join(TIMEOUT)
-    assert not failures
+    # then once the slow one commits, the next pass schedules both chains
     assert escalate_due(ONE_PM).scheduled == 6
     assert set(Escalation.objects.values_list("commitment_id", flat=True)) == {first.pk, second.pk}
 
@@ -168,41 +182,21 @@ def test_a_pass_with_nothing_new_locks_no_table_and_waits_for_no_writer(
 ) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("only PostgreSQL takes the table lock")
-    from promisedesk.commitments.models import Commitment, CommitmentAlert
+    from promisedesk.commitments.models import Commitment
     from promisedesk.escalations import pickup
 
     _open_cases(api, 1)
     escalate_due(ONE_PM)  # every alert and breach so far is read
     [commitment] = Commitment.objects.all()
     monkeypatch.setattr(pickup, "LOCK_TIMEOUT", "200ms")
-    inserted, release, failures = threading.Event(), threading.Event(), []
-
-    def writer() -> None:
-        try:
-            with transaction.atomic():
-                CommitmentAlert.objects.create(commitment=commitment, at=ONE_PM, recorded_at=ONE_PM)
-                inserted.set()
-                assert release.wait(TIMEOUT)
-        except BaseException as exc:
-            failures.append(exc)
-        finally:
-            inserted.set()
-            connection.close()
 
     # given a sweeper in the middle of writing an alert (not committed yet), and nothing new committed
-    thread = threading.Thread(target=writer)
-    thread.start()
-    try:
-        assert inserted.wait(TIMEOUT)
+    with _uncommitted_alert(commitment, at=ONE_PM):
         # when a worker escalates: it finds nothing past its cursors, so it locks no table
         # (a lock would have to wait for the writer, and the writer for it)
         with caplog.at_level("WARNING", logger="promisedesk.escalations"):
             assert not escalate_due(ONE_PM)
         assert "postponed" not in caplog.text
-    finally:
-        release.set()
-        thread.join(TIMEOUT)
-    assert not failures
 
 
 def test_a_pass_with_nothing_new_takes_no_lock(api: Any, monkeypatch: Any) -> None:
